@@ -1,0 +1,1 @@
+"""Adapters: they translate between the outside world (PBX wire, chat SDKs) and core types."""

@@ -1,0 +1,166 @@
+"""Socket.IO 0.9 wire codec: sans-I/O (no asyncio, no aiohttp, no network logging).
+
+Strategy: a frame is ``type:id[+]:endpoint[:data]`` (see socket.io-client 0.9 ``parser.js``).
+:func:`decode` turns one text frame into a frozen :class:`Packet` or raises
+:class:`bot.errors.ProtocolError`; :func:`encode` is its inverse. Events and acks keep their
+JSON already parsed (``name``/``args``), so callers never touch raw JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import FrameTooLarge, ProtocolError
+
+DISCONNECT, CONNECT, HEARTBEAT, MESSAGE, JSON, EVENT, ACK, ERROR, NOOP = range(9)
+TYPE_NAMES = ("disconnect", "connect", "heartbeat", "message", "json", "event", "ack", "error", "noop")
+ERROR_REASONS = ("transport not supported", "client not handshaken", "unauthorized")
+ERROR_ADVICE = ("reconnect",)
+DEFAULT_MAX_FRAME = 1 << 20
+
+_FRAME = re.compile(r"([0-8]):([0-9]*)(\+?):([^:]*)(?::(.*))?\Z", re.DOTALL)
+_ACK_DATA = re.compile(r"([0-9]+)(\+?)(.*)\Z", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One Socket.IO 0.9 packet.
+
+    ``id``/``ack_data``: a message id the peer wants acknowledged (``5:1+::…`` sets both).
+    ``data``: raw text for message/connect/error/noop, parsed JSON for json packets.
+    ``name``/``args``: event packets. ``ack_id``/``args``: ack packets.
+    """
+
+    type: int
+    id: str = ""
+    ack_data: bool = False
+    endpoint: str = ""
+    data: Any = None
+    name: str = ""
+    args: tuple[Any, ...] = field(default=())
+    ack_id: str = ""
+
+    @property
+    def type_name(self) -> str:
+        return TYPE_NAMES[self.type]
+
+
+def event(name: str, *args: Any, endpoint: str = "") -> Packet:
+    return Packet(EVENT, endpoint=endpoint, name=name, args=tuple(args))
+
+
+HEARTBEAT_PACKET = Packet(HEARTBEAT)
+CONNECT_PACKET = Packet(CONNECT)
+DISCONNECT_PACKET = Packet(DISCONNECT)
+
+
+def _json_loads(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError(f"{what} with invalid JSON: {exc}") from None
+
+
+def decode(frame: str, max_size: int = DEFAULT_MAX_FRAME) -> Packet:
+    """Decode one frame. Raises :class:`ProtocolError` (or :class:`FrameTooLarge`)."""
+    if len(frame) > max_size:
+        raise FrameTooLarge(f"frame of {len(frame)} characters exceeds the limit of {max_size}")
+    m = _FRAME.match(frame)
+    if m is None:
+        raise ProtocolError(f"not a Socket.IO 0.9 frame: {frame[:40]!r}")
+    ptype = int(m.group(1))
+    pid, plus, endpoint, data = m.group(2), m.group(3) == "+", m.group(4), m.group(5)
+    if plus and not pid:
+        raise ProtocolError(f"'+' without a message id: {frame[:40]!r}")
+    common: dict[str, Any] = {"id": pid, "ack_data": plus, "endpoint": endpoint}
+    if ptype == EVENT:
+        body = _json_loads(data or "", "event")
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+            raise ProtocolError("event without a name")
+        args = body.get("args", [])
+        if not isinstance(args, list):
+            raise ProtocolError("event args is not a list")
+        return Packet(EVENT, name=body["name"], args=tuple(args), **common)
+    if ptype == ACK:
+        am = _ACK_DATA.match(data or "")
+        if am is None:
+            raise ProtocolError(f"ack without an id: {frame[:40]!r}")
+        args = _json_loads(am.group(3), "ack") if am.group(2) else []
+        if not isinstance(args, list):
+            raise ProtocolError("ack args is not a list")
+        return Packet(ACK, ack_id=am.group(1), args=tuple(args), **common)
+    if ptype == JSON:
+        return Packet(JSON, data=_json_loads(data or "", "json packet"), **common)
+    if ptype in (DISCONNECT, HEARTBEAT):
+        return Packet(ptype, **common)
+    return Packet(ptype, data=data if data is not None else "", **common)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode(packet: Packet) -> str:
+    """Encode a packet exactly as socket.io 0.9's ``encodePacket`` does."""
+    data: str | None = None
+    t = packet.type
+    if t == EVENT:
+        body: dict[str, Any] = {"name": packet.name}
+        if packet.args:
+            body["args"] = list(packet.args)
+        data = _dumps(body)
+    elif t == ACK:
+        data = packet.ack_id + ("+" + _dumps(list(packet.args)) if packet.args else "")
+    elif t == JSON:
+        data = _dumps(packet.data)
+    elif t in (MESSAGE, CONNECT, ERROR, NOOP):
+        data = packet.data or None
+    head = f"{t}:{packet.id}{'+' if packet.ack_data else ''}:{packet.endpoint}"
+    return head if data is None else f"{head}:{data}"
+
+
+def error_text(packet: Packet) -> str:
+    """Human text of an error packet (``7:::1+0`` -> 'client not handshaken, reconnect')."""
+    reason, _, advice = str(packet.data or "").partition("+")
+    words = [
+        ERROR_REASONS[int(reason)] if reason.isdigit() and int(reason) < len(ERROR_REASONS) else reason,
+        ERROR_ADVICE[int(advice)] if advice.isdigit() and int(advice) < len(ERROR_ADVICE) else advice,
+    ]
+    return ", ".join(w for w in words if w) or "unspecified error"
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """The answer to ``GET /socket.io/1/``: ``sid:heartbeat:close:transports``."""
+
+    sid: str
+    heartbeat_timeout: float | None  # seconds; None when the server disabled heartbeats
+    close_timeout: float | None
+    transports: tuple[str, ...]
+
+
+def parse_handshake(body: str) -> Handshake:
+    parts = body.strip().split(":")
+    if len(parts) != 4 or not parts[0]:
+        raise ProtocolError(f"unreadable handshake answer: {body[:60]!r}")
+
+    def seconds(text: str) -> float | None:
+        if text == "":
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            raise ProtocolError(f"handshake timeout is not a number: {text!r}") from None
+
+    transports = tuple(t for t in parts[3].split(",") if t)
+    return Handshake(parts[0], seconds(parts[1]), seconds(parts[2]), transports)
+
+
+def format_handshake(h: Handshake) -> str:
+    def num(v: float | None) -> str:
+        return "" if v is None else f"{v:g}"
+
+    return f"{h.sid}:{num(h.heartbeat_timeout)}:{num(h.close_timeout)}:{','.join(h.transports)}"

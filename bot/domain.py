@@ -1,0 +1,285 @@
+"""Platform-neutral domain types: chats, people, roles, messages, alerts, PBX listings.
+
+Adapters turn an aiogram ``Message`` or a Slack payload into a :class:`ChatCommand` /
+:class:`ChatAction`, and render an :class:`OutMessage` (styled spans + button rows) in their own
+markup, escaping every span. The core never escapes and never builds platform markup.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+# --- chats and people ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A chat on one platform; ids are strings everywhere (Telegram ints are str()-ed)."""
+
+    platform: str  # "telegram" | "slack" | "console"
+    chat_id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    platform: str
+    user_id: str
+    display: str = field(default="", compare=False)  # full name, for audit and /admins
+    username: str = field(default="", compare=False)  # handle without "@", when the platform has one
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+class Role(enum.IntEnum):
+    """Ordered roles: a higher role may do everything a lower one may."""
+
+    VIEWER = 1
+    OPERATOR = 2
+    ADMIN = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Role | None:
+        return {r.name.lower(): r for r in cls}.get(text.strip().lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    platform: str
+    user_id: str
+    role: Role
+    scope: str  # "*" (everywhere) or a chat_id of the same platform
+    display: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """Everything stored per chat. ``quiet_*`` are local "HH:MM" in ``timezone``, or None."""
+
+    chat: ChatRef
+    title: str = ""
+    language: str = "ru"
+    timezone: str = "Europe/Moscow"
+    active: bool = True
+    alert_missed: bool = True  # missed calls of bound extensions
+    alert_registration: bool = True  # phones of bound extensions going online/offline
+    alert_calls: bool = False  # one live, edited card per call of bound extensions
+    alert_all_missed: bool = False  # every missed call of the PBX, bound or not
+    alert_internal: bool = False  # also alert internal extension-to-extension missed calls
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+
+
+# --- incoming chat input -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChatCommand:
+    """A slash command as typed: ``/call 88001006729`` -> name="call", args=("88001006729",)."""
+
+    chat: ChatRef
+    user: UserRef
+    name: str
+    args: tuple[str, ...] = ()
+    text: str = ""  # the raw argument text after the command name (for /sipmsg, /broadcast)
+    chat_title: str = ""
+    is_private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChatAction:
+    """A button press: ``action``/``arg`` come from a :class:`Button` the core produced."""
+
+    chat: ChatRef
+    user: UserRef
+    action: str
+    arg: str = ""
+    message_id: str | None = None
+
+
+# --- outgoing messages ---------------------------------------------------------------------
+
+Style = Literal["plain", "bold", "italic", "code"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    text: str
+    style: Style = "plain"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button; the adapter encodes ``action``+``arg`` compactly (Telegram: <= 64 bytes)."""
+
+    label: str
+    action: str  # "call" | "hangup" | "confirm" | "cancel"
+    arg: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutMessage:
+    spans: tuple[Span, ...]
+    buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
+
+    @classmethod
+    def plain(cls, text: str) -> OutMessage:
+        return cls((Span(text),))
+
+    @property
+    def text(self) -> str:
+        """The message without styling (console, logs, tests, notification previews)."""
+        return "".join(s.text for s in self.spans)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionReply:
+    """What a button press produced: a short toast, and messages to post in the chat."""
+
+    toast: str
+    messages: tuple[OutMessage, ...] = ()
+    edit: OutMessage | None = None  # replace the message that carried the button
+
+
+# --- PBX listings ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SipUser:
+    """One entry of ``user_list`` (a registered extension)."""
+
+    uid: str
+    name: str = ""
+    agent: str = ""
+    ip: str = ""
+    port: int | None = None
+    local_ip: str = ""
+    local_port: int | None = None
+    exp_ms: int | None = None
+    realm: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Trunk:
+    """One entry of ``trunk_list``."""
+
+    extension: str
+    desc: str = ""
+    dest: str = ""
+    uri: str = ""
+    status: str = ""
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MissedCall:
+    call_id: str  # the inbound A-leg uuid
+    caller_number: str
+    caller_name: str
+    extensions: tuple[str, ...]  # extensions that rang
+    destination: str  # number dialled (a group, IVR or extension)
+    gate: str  # trunk the call came through ("" for internal calls)
+    started_ms: int
+    ended_ms: int
+    hangup_cause: str
+    internal: bool = False
+
+    kind: Literal["missed"] = "missed"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationChange:
+    ext: str
+    online: bool
+    at_ms: int
+    agent: str = ""
+    ip: str = ""
+    port: int | None = None
+    flaps: int = 1  # changes folded into this alert (>1 only when flapping)
+
+    kind: Literal["registration"] = "registration"
+
+
+@dataclass(frozen=True, slots=True)
+class CallCard:
+    """The live state of one call for chats subscribed to all calls (one edited message)."""
+
+    call_id: str
+    phase: Literal["ringing", "answered", "ended"]
+    direction: Literal["in", "out", "internal"]
+    caller_number: str
+    caller_name: str
+    callee: str  # dialled number or extension
+    extensions: tuple[str, ...]
+    gate: str
+    started_ms: int
+    answered_by: str = ""
+    answered_ms: int | None = None
+    ended_ms: int | None = None
+    hangup_cause: str = ""
+    missed: bool = False
+
+    kind: Literal["card"] = "card"
+
+
+Alert = MissedCall | RegistrationChange | CallCard
+
+_ALERT_TYPES: dict[str, type[MissedCall] | type[RegistrationChange] | type[CallCard]] = {
+    "missed": MissedCall,
+    "registration": RegistrationChange,
+    "card": CallCard,
+}
+
+
+def alert_to_dict(alert: Alert) -> dict[str, Any]:
+    """JSON-safe dict (tuples become lists) for the outbox."""
+    return asdict(alert)
+
+
+def alert_from_dict(data: dict[str, Any]) -> Alert:
+    cls = _ALERT_TYPES[data["kind"]]
+    values = dict(data)
+    if "extensions" in values:
+        values["extensions"] = tuple(values["extensions"])
+    return cls(**values)
+
+
+# --- stored records -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One alert in the durable outbox. Cards are edited in place: ``version`` grows with each
+    update, ``delivered_version`` is the last version the chat has seen."""
+
+    id: int
+    dedup_key: str
+    chat: ChatRef
+    alert: Alert
+    created_at: float
+    attempts: int = 0
+    next_attempt_at: float = 0.0
+    message_id: str | None = None
+    version: int = 1
+    delivered_version: int = 0
+    last_error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: float
+    platform: str
+    chat_id: str
+    user_id: str
+    user_display: str
+    command: str
+    args: str
+    allowed: bool
+    result: str  # "ok", "denied", "invalid: ...", PBX error code, "timeout", ...

@@ -1,0 +1,130 @@
+"""PBX events as frozen dataclasses: the only shape in which PBX data travels through the core.
+
+The wire parser (``adapters.pbx.parse``) builds these from Socket.IO event payloads with tolerant
+typing (numbers as strings or numbers, optional fields absent -> ``None`` or ``""``). Timestamps
+are kept in the units of the contract: ``*_stamp`` in UNIX milliseconds, ``blf.timestamp`` in
+UNIX seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCreate:
+    uuid: str
+    direction: str  # "inbound" | "outbound"
+    created_stamp: int | None = None
+    state: str = ""
+    endpoint: str = ""
+    domain: str = ""
+    caller_number: str = ""
+    caller_name: str = ""
+    destination_number: str = ""
+    destination_host: str = ""
+    gate: str = ""
+    diversion: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDestroy:
+    uuid: str
+    direction: str = ""
+    created_stamp: int | None = None
+    state: str = ""
+    endpoint: str = ""
+    hangup_cause: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAnswer:
+    uuid: str
+    answered_stamp: int | None = None
+    read_codec: str = ""
+    read_rate: int | None = None
+    read_bitrate: int | None = None
+    write_codec: str = ""
+    write_rate: int | None = None
+    write_bitrate: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelBridge:
+    aleg_uuid: str
+    bleg_uuid: str
+    direction: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelApplication:
+    uuid: str
+    application: str = ""
+    application_data: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHold:
+    uuid: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelUnhold:
+    uuid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Blf:
+    uid: str
+    status: str  # ringing | answered | hangup | unregistered | anything else, kept raw
+    direction: str = ""
+    rank: str = ""
+    other_leg: str = ""
+    uuid: str = ""
+    timestamp: int | None = None  # UNIX seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    uid: str
+    state: str  # pre_register | register_attempt | register
+    agent: str = ""
+    ip: str = ""
+    port: int | None = None
+    expires: int | None = None  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """An event the contract does not describe (or a group we do not model): passed on as is."""
+
+    name: str
+    payload: Any = field(default=None, compare=False)
+
+
+PbxEvent = (
+    ChannelCreate
+    | ChannelDestroy
+    | ChannelAnswer
+    | ChannelBridge
+    | ChannelApplication
+    | ChannelHold
+    | ChannelUnhold
+    | Blf
+    | Registration
+    | RawEvent
+)
+
+#: Socket.IO event name -> dataclass, for the parser and the simulator.
+EVENT_TYPES: dict[str, type] = {
+    "channel_create": ChannelCreate,
+    "channel_destroy": ChannelDestroy,
+    "channel_answer": ChannelAnswer,
+    "channel_bridge": ChannelBridge,
+    "channel_application": ChannelApplication,
+    "channel_hold": ChannelHold,
+    "channel_unhold": ChannelUnhold,
+    "blf": Blf,
+    "registration": Registration,
+}

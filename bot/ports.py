@@ -1,0 +1,238 @@
+"""The small interfaces the core needs from the outside world (``typing.Protocol``).
+
+- :class:`PbxApi` is implemented by ``adapters.pbx.client.PbxClient`` (and recording fakes).
+- :class:`ChatSender` by each chat adapter (Telegram, Slack, console).
+- :class:`Store` by ``storage.sqlite.SqliteStore`` and ``storage.memory.MemoryStore``.
+All methods are async: the SQLite store runs on its own thread and the core awaits it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.domain import (
+    Alert,
+    AuditEntry,
+    ChatRef,
+    ChatSettings,
+    Grant,
+    OutboxEntry,
+    OutMessage,
+    Role,
+    SipUser,
+    Trunk,
+    UserRef,
+)
+
+
+class PbxApi(Protocol):
+    """The 13 commands of onlinePBX WebSockets API 2.0.
+
+    Every method raises :class:`bot.errors.InvalidArgument` before sending when a required field
+    is empty or invalid, :class:`bot.errors.PbxCommandError` on ``status: false``,
+    :class:`bot.errors.PbxTimeout` when no ``callback`` came, and
+    :class:`bot.errors.PbxUnavailable` when the link stayed down for the whole timeout.
+    """
+
+    async def make_call(
+        self,
+        from_: str,
+        to: str,
+        *,
+        from_orig_number: str | None = None,
+        from_orig_name: str | None = None,
+        domain_to: str | None = None,
+        from_name: str | None = None,
+        gate_from: str | None = None,
+        gate_to: str | None = None,
+    ) -> str:
+        """Returns the uuid of the new call."""
+        ...
+
+    async def transfer(
+        self, uuid: str, to: str, *, gate_to: str | None = None, domain_to: str | None = None
+    ) -> None: ...
+
+    async def bridge(self, uuid: str, to_uuid: str) -> None: ...
+
+    async def eavesdrop(self, uuid: str, from_: str, *, gate_from: str | None = None) -> str:
+        """Returns the uuid of the listening call."""
+        ...
+
+    async def hangup_call(self, uuid: str) -> None: ...
+
+    async def subscribe(self, events: Mapping[str, bool]) -> dict[str, bool]: ...
+
+    async def reboot_phone(self, num: str, model: str) -> None: ...
+
+    async def reloadgw(self, num: str) -> None: ...
+
+    async def sip_message(self, num: str, text: str) -> None: ...
+
+    async def flush_reg(self, num: str) -> None: ...
+
+    async def trunk_list(self) -> list[Trunk]: ...
+
+    async def user_list(self) -> list[SipUser]: ...
+
+    async def message(self, data: str, target: str = "domain") -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PacingLimits:
+    """Platform pacing for one chat: at most one message per ``min_interval_s``, and at most
+    ``per_minute`` messages in any 60 s (None: no per-minute cap)."""
+
+    min_interval_s: float = 1.0
+    per_minute: int | None = None
+
+
+class ChatSender(Protocol):
+    """Delivers rendered messages to one platform.
+
+    Raises :class:`bot.errors.RetryAfter`, :class:`bot.errors.ChatGone`,
+    :class:`bot.errors.ChatMigrated`, :class:`bot.errors.MessageGone` or another
+    :class:`bot.errors.DeliveryError` (transient); never a raw SDK exception.
+    """
+
+    platform: str
+
+    def limits_for(self, chat: ChatRef) -> PacingLimits: ...
+
+    async def send(self, chat: ChatRef, message: OutMessage) -> str:
+        """Posts ``message``; returns the platform's message id (as str)."""
+        ...
+
+    async def edit(self, chat: ChatRef, message_id: str, message: OutMessage) -> None: ...
+
+
+class Store(Protocol):
+    """Durable state. Every method is a single transaction."""
+
+    # chats ------------------------------------------------------------------------------
+    async def ensure_chat(
+        self, chat: ChatRef, *, title: str, language: str, timezone: str
+    ) -> ChatSettings:
+        """Insert the chat with these defaults if it is new (updating ``title`` if it changed,
+        and marking it active again); return its settings."""
+        ...
+
+    async def get_chat(self, chat: ChatRef) -> ChatSettings | None: ...
+
+    async def update_chat(self, settings: ChatSettings) -> None:
+        """Write every field of ``settings`` (the chat must exist)."""
+        ...
+
+    async def list_chats(self) -> list[ChatSettings]: ...
+
+    async def migrate_chat(self, old: ChatRef, new: ChatRef) -> None:
+        """Move settings, bindings, chat-scoped grants and undelivered outbox rows to ``new``."""
+        ...
+
+    # bindings ----------------------------------------------------------------------------
+    async def bind(self, chat: ChatRef, ext: str) -> bool:
+        """Bind; False if it was bound already."""
+        ...
+
+    async def unbind(self, chat: ChatRef, ext: str | None) -> list[str]:
+        """Remove one binding (or all, for None); returns the extensions removed."""
+        ...
+
+    async def extensions_of(self, chat: ChatRef) -> list[str]: ...
+
+    async def chats_of(self, ext: str) -> list[ChatRef]: ...
+
+    # people and roles ----------------------------------------------------------------------
+    async def remember_person(self, user: UserRef) -> None:
+        """Record display name and username, so ``/grant @username`` can find the user."""
+        ...
+
+    async def find_person(self, platform: str, handle: str) -> UserRef | None:
+        """By user id or by username (without "@"), case-insensitive."""
+        ...
+
+    async def grant(self, platform: str, user_id: str, role: Role, scope: str) -> None:
+        """Set the role of a user in ``scope`` ("*" or a chat_id), replacing any there."""
+        ...
+
+    async def revoke(self, platform: str, user_id: str, scope: str | None) -> int:
+        """Remove the grant in ``scope`` (all scopes for None); returns how many went."""
+        ...
+
+    async def roles_of(self, platform: str, user_id: str) -> dict[str, Role]:
+        """scope -> role."""
+        ...
+
+    async def list_grants(self) -> list[Grant]: ...
+
+    async def add_pairing_code(self, code_hash: str, expires_at: float) -> None: ...
+
+    async def redeem_pairing_code(self, code_hash: str, now: float) -> bool:
+        """True once for an unexpired code; atomically marks it used."""
+        ...
+
+    # outbox ------------------------------------------------------------------------------
+    async def enqueue(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> bool:
+        """Add an alert; False (and nothing written) if ``dedup_key`` was ever enqueued."""
+        ...
+
+    async def upsert_card(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> None:
+        """Insert a card, or replace its alert and bump ``version`` (due again at ``now``)."""
+        ...
+
+    async def due(self, now: float, limit: int = 100) -> list[OutboxEntry]:
+        """Undelivered entries of active chats with ``next_attempt_at <= now``, oldest first."""
+        ...
+
+    async def pending_for_chat(self, chat: ChatRef) -> list[OutboxEntry]:
+        """Every undelivered entry of ``chat``, oldest first, whatever its schedule."""
+        ...
+
+    async def mark_delivered(
+        self, ids: list[int], message_id: str | None = None, version: int | None = None
+    ) -> None:
+        """Alerts: done. A card (one id): remember ``message_id`` and ``delivered_version``;
+        it is done once the delivered version is the latest."""
+        ...
+
+    async def reschedule(self, ids: list[int], next_attempt_at: float, error: str) -> None:
+        """attempts += 1, keep ``error`` for operators."""
+        ...
+
+    async def outbox_depth(self) -> int:
+        """Undelivered entries (active chats only)."""
+        ...
+
+    async def next_due_at(self) -> float | None: ...
+
+    # tracked calls ------------------------------------------------------------------------
+    async def save_call(self, call_id: str, snapshot: dict[str, Any], updated_at: float) -> None: ...
+
+    async def delete_call(self, call_id: str) -> None: ...
+
+    async def load_calls(self) -> list[dict[str, Any]]: ...
+
+    # audit and settings ---------------------------------------------------------------------
+    async def audit(self, entry: AuditEntry) -> None: ...
+
+    async def recent_audit(self, limit: int) -> list[AuditEntry]:
+        """Newest first."""
+        ...
+
+    async def get_setting(self, key: str) -> str | None: ...
+
+    async def set_setting(self, key: str, value: str | None) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class AlertRenderer(Protocol):
+    """Turns stored alerts into messages in the chat's language and time zone."""
+
+    def render(self, alert: Alert, chat: ChatSettings) -> OutMessage: ...
+
+    def render_digest(self, alerts: list[Alert], chat: ChatSettings) -> OutMessage:
+        """One message that covers every alert in ``alerts`` (a burst, or quiet hours)."""
+        ...
