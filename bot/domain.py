@@ -175,6 +175,33 @@ class Trunk:
     status: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ActiveCall:
+    """A call in progress, as the call tracker sees it (for ``/calls`` and ``/hangup``)."""
+
+    call_id: str  # the A-leg uuid (or the only leg's uuid)
+    legs: tuple[str, ...]  # every live leg uuid, A-leg first
+    direction: Literal["in", "out", "internal"]
+    caller_number: str
+    callee: str
+    extensions: tuple[str, ...]  # extensions involved (ringing or talking)
+    phase: Literal["ringing", "answered"]
+    started_ms: int
+    answered_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionState:
+    """What the bot knows of one extension (for ``/who``)."""
+
+    ext: str
+    online: bool
+    agent: str = ""
+    ip: str = ""
+    blf: str = ""  # last blf status: ringing | answered | hangup | unregistered | ...
+    name: str = ""
+
+
 # --- alerts ---------------------------------------------------------------------------------
 
 

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.domain import (
+    ActionReply,
+    ActiveCall,
     Alert,
     AuditEntry,
+    ChatAction,
+    ChatCommand,
     ChatRef,
     ChatSettings,
+    ExtensionState,
     Grant,
     OutboxEntry,
     OutMessage,
@@ -236,3 +241,27 @@ class AlertRenderer(Protocol):
     def render_digest(self, alerts: list[Alert], chat: ChatSettings) -> OutMessage:
         """One message that covers every alert in ``alerts`` (a burst, or quiet hours)."""
         ...
+
+
+class ChatCore(Protocol):
+    """What a chat adapter calls: the core decides everything, the adapter only translates."""
+
+    async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]: ...
+
+    async def handle_action(self, action: ChatAction) -> ActionReply: ...
+
+    async def handle_migration(self, old: ChatRef, new: ChatRef) -> None:
+        """A Telegram group became a supergroup: keep bindings and settings under ``new``."""
+        ...
+
+    def menu(self, language: str) -> list[tuple[str, str]]:
+        """(command, short description) pairs for the platform's command menu."""
+        ...
+
+
+class CallsView(Protocol):
+    def active_calls(self) -> list[ActiveCall]: ...
+
+
+class PresenceView(Protocol):
+    def extension_states(self) -> dict[str, ExtensionState]: ...
