@@ -1,0 +1,129 @@
+"""Bolt listeners: ack first, then hand the translated input to the core and post its answer.
+
+Slash-command and button replies go back through ``response_url`` (Bolt's ``respond``: works in
+any channel or DM, even where the bot is no member); mentions have no ``response_url`` and are
+answered with ``chat.postMessage`` through :class:`SlackSender`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from adapters.slack import blocks, inbound
+from bot.domain import ActionReply, OutMessage, Span
+from bot.errors import DeliveryError
+from bot.i18n import register, t
+from bot.ports import ChatCore, ChatSender
+
+logger = logging.getLogger(__name__)
+
+register(
+    {"slack.failed": ("Something went wrong, please try again.", "Что-то пошло не так, попробуйте ещё раз.")}
+)
+
+Ack = Callable[..., Awaitable[Any]]
+Respond = Callable[..., Awaitable[Any]]
+RESPONSE_URL_USES = 5  # Slack accepts at most five posts to one response_url
+ACTION_ID_RE = re.compile(r"^pbx_")
+
+
+def merge_tail(messages: Sequence[OutMessage], limit: int = RESPONSE_URL_USES) -> list[OutMessage]:
+    """At most ``limit`` messages: the ones past the limit are folded into the last one."""
+    head, tail = list(messages[: limit - 1]), list(messages[limit - 1 :])
+    if len(tail) <= 1:
+        return head + tail
+    spans: tuple[Span, ...] = ()
+    for msg in tail:
+        spans += ((Span("\n\n"),) if spans else ()) + msg.spans
+    return [*head, OutMessage(spans, tuple(row for m in tail for row in m.buttons))]
+
+
+async def _post(respond: Respond | None, message: OutMessage, **kwargs: Any) -> None:
+    if respond is None:
+        logger.error("slack: cannot reply, the payload carried no response_url")
+        return
+    text, body = blocks.render(message)
+    try:
+        resp = await respond(text=text, blocks=body, **kwargs)
+    except Exception as exc:  # a reply that cannot be posted must not kill the listener task
+        logger.error("slack: response_url post failed: %s", type(exc).__name__)
+        return
+    status = getattr(resp, "status_code", 200)
+    if status != 200:
+        logger.error("slack: response_url post answered HTTP %s", status)
+
+
+class SlackHandlers:
+    """The three listeners; ``register(app)`` attaches them to a Bolt ``AsyncApp``."""
+
+    def __init__(self, core: ChatCore, sender: ChatSender, language: str = "ru") -> None:
+        self.core = core
+        self.sender = sender
+        self.language = language
+
+    def register(self, app: AsyncApp) -> None:
+        app.command("/pbx")(self.on_command)
+        app.event("app_mention")(self.on_mention)
+        app.action(ACTION_ID_RE)(self.on_action)
+
+    def _failure(self) -> list[OutMessage]:
+        return [OutMessage.plain(t(self.language, "slack.failed"))]
+
+    async def on_command(self, ack: Ack, body: dict[str, Any], respond: Respond | None = None) -> None:
+        await ack()
+        cmd = inbound.command_from_slash(body)
+        if cmd is None:
+            logger.error("slack: dropped a slash command without channel or user")
+            return
+        try:
+            messages = await self.core.handle_command(cmd)
+        except Exception:
+            logger.exception("slack: core failed on /pbx %s", cmd.name)
+            messages = self._failure()
+        for message in merge_tail(messages):
+            await _post(respond, message, response_type="in_channel", replace_original=False)
+
+    async def on_mention(self, ack: Ack, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        cmd = inbound.command_from_mention(event, context.bot_user_id)
+        if cmd is None:
+            logger.error("slack: dropped an app_mention without channel or user")
+            return
+        try:
+            messages = await self.core.handle_command(cmd)
+        except Exception:
+            logger.exception("slack: core failed on mention %s", cmd.name)
+            messages = self._failure()
+        for message in messages:
+            try:
+                await self.sender.send(cmd.chat, message)
+            except DeliveryError as exc:
+                logger.error("slack: reply to a mention in %s failed: %s", cmd.chat, exc)
+
+    async def on_action(self, ack: Ack, body: dict[str, Any], respond: Respond | None = None) -> None:
+        await ack()
+        action = inbound.action_from_block_actions(body)
+        if action is None:
+            logger.error("slack: dropped a button press with an unusable payload")
+            return
+        try:
+            reply = await self.core.handle_action(action)
+        except Exception:
+            logger.exception("slack: core failed on button %s", action.action)
+            reply = ActionReply(toast=t(self.language, "slack.failed"))
+        await self._post_reply(respond, reply)
+
+    async def _post_reply(self, respond: Respond | None, reply: ActionReply) -> None:
+        if reply.edit is not None:
+            await _post(respond, reply.edit, replace_original=True)
+        for message in merge_tail(reply.messages, RESPONSE_URL_USES - 2):
+            await _post(respond, message, response_type="in_channel", replace_original=False)
+        if reply.toast:
+            toast = OutMessage.plain(reply.toast)
+            await _post(respond, toast, response_type="ephemeral", replace_original=False)
