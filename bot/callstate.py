@@ -1,0 +1,195 @@
+"""The state of one tracked call (legs, extensions that rang, answer) and its views.
+
+Kept apart from the tracker so the grouping logic stays short: this module only holds data and
+turns it into the domain's CallCard / ActiveCall / MissedCall and into JSON-safe snapshots.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from bot.domain import ActiveCall, CallCard, MissedCall
+from bot.events import ChannelCreate
+from bot.phone import is_extension
+
+GROUP_WINDOW_MS = 120_000
+SNAPSHOT_VERSION = 1
+_EXTERNAL = re.compile(r"\+?\d{6,}")
+# A-leg causes that say nothing about why nobody answered; a B-leg's cause is more telling.
+_VAGUE_CAUSES = frozenset({"", "NORMAL_CLEARING", "ORIGINATOR_CANCEL"})
+
+Direction = Literal["in", "out", "internal"]
+
+
+def classify(ev: ChannelCreate) -> Direction:
+    """Direction of a call from its inbound A-leg: internal = an extension calling a non-external
+    number with no trunk; outgoing = an extension calling an external number; else incoming."""
+    if ev.gate or not is_extension(ev.caller_number):
+        return "in"
+    return "out" if _EXTERNAL.fullmatch(ev.destination_number) else "internal"
+
+
+def leg_label(endpoint: str, destination: str) -> str:
+    """The extension a leg rings ("201@D" -> "201"), else its destination number."""
+    user, at, _ = endpoint.partition("@")
+    if at and is_extension(user):
+        return user
+    return destination
+
+
+class TrackedCall:
+    """Mutable state of one call, owned by the tracker."""
+
+    __slots__ = (
+        "answered",
+        "answered_by",
+        "answered_ms",
+        "call_id",
+        "callee",
+        "caller_name",
+        "caller_number",
+        "created_at",
+        "direction",
+        "gate",
+        "inbound",
+        "last_b_cause",
+        "legs",
+        "rang",
+        "started_ms",
+    )
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        direction: Direction,
+        inbound: bool,
+        caller_number: str,
+        caller_name: str,
+        callee: str,
+        gate: str,
+        started_ms: int,
+        created_at: float,
+    ) -> None:
+        self.call_id = call_id
+        self.direction: Direction = direction
+        self.inbound = inbound
+        self.caller_number = caller_number
+        self.caller_name = caller_name
+        self.callee = callee
+        self.gate = gate
+        self.started_ms = started_ms
+        self.created_at = created_at
+        self.legs: dict[str, str] = {}  # live leg uuid -> label (extension or number)
+        self.rang: dict[str, None] = {}  # extensions that rang, in order
+        self.answered = False
+        self.answered_by = ""
+        self.answered_ms: int | None = None
+        self.last_b_cause = ""
+
+    def add_leg(self, uuid: str, label: str) -> bool:
+        """Track a leg; True when it adds an extension (the card's content changes)."""
+        self.legs[uuid] = label
+        if is_extension(label) and label not in self.rang:
+            self.rang[label] = None
+            return True
+        return False
+
+    def mark_answered(self, by: str, at_ms: int) -> None:
+        self.answered = True
+        self.answered_by = by
+        self.answered_ms = at_ms
+
+    def extensions(self) -> tuple[str, ...]:
+        """Every extension involved: the calling extension (internal/outgoing) and those that rang."""
+        caller = self.caller_number if self.direction != "in" and is_extension(self.caller_number) else ""
+        rang = tuple(ext for ext in self.rang if ext != caller)
+        return (caller, *rang) if caller else rang
+
+    def missed(self, ended_ms: int, cause: str) -> MissedCall | None:
+        """The verdict when the root leg ends: missed iff an inbound, unanswered, not outgoing call."""
+        if not self.inbound or self.answered or self.direction == "out":
+            return None
+        if cause in _VAGUE_CAUSES and self.last_b_cause not in _VAGUE_CAUSES:
+            cause = self.last_b_cause
+        return MissedCall(
+            call_id=self.call_id,
+            caller_number=self.caller_number,
+            caller_name=self.caller_name,
+            extensions=tuple(self.rang),
+            destination=self.callee,
+            gate=self.gate,
+            started_ms=self.started_ms,
+            ended_ms=ended_ms,
+            hangup_cause=cause,
+            internal=self.direction == "internal",
+        )
+
+    def card(self, *, ended_ms: int | None = None, cause: str = "", missed: bool = False) -> CallCard:
+        phase: Literal["ringing", "answered", "ended"] = (
+            "ended" if ended_ms is not None else "answered" if self.answered else "ringing"
+        )
+        return CallCard(
+            call_id=self.call_id,
+            phase=phase,
+            direction=self.direction,
+            caller_number=self.caller_number,
+            caller_name=self.caller_name,
+            callee=self.callee,
+            extensions=self.extensions(),
+            gate=self.gate,
+            started_ms=self.started_ms,
+            answered_by=self.answered_by,
+            answered_ms=self.answered_ms,
+            ended_ms=ended_ms,
+            hangup_cause=cause,
+            missed=missed,
+        )
+
+    def active(self) -> ActiveCall:
+        legs = [self.call_id] if self.call_id in self.legs else []
+        legs += [uuid for uuid in self.legs if uuid != self.call_id]
+        return ActiveCall(
+            call_id=self.call_id,
+            legs=tuple(legs),
+            direction=self.direction,
+            caller_number=self.caller_number,
+            callee=self.callee,
+            extensions=self.extensions(),
+            phase="answered" if self.answered else "ringing",
+            started_ms=self.started_ms,
+            answered_by=self.answered_by,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__}
+        data["legs"] = dict(self.legs)
+        data["rang"] = list(self.rang)
+        data["v"] = SNAPSHOT_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrackedCall:
+        direction = data["direction"]
+        if direction not in ("in", "out", "internal"):
+            raise ValueError(f"bad direction {direction!r}")
+        call = cls(
+            call_id=str(data["call_id"]),
+            direction=direction,
+            inbound=bool(data["inbound"]),
+            caller_number=str(data["caller_number"]),
+            caller_name=str(data.get("caller_name", "")),
+            callee=str(data.get("callee", "")),
+            gate=str(data.get("gate", "")),
+            started_ms=int(data["started_ms"]),
+            created_at=float(data["created_at"]),
+        )
+        call.legs = {str(k): str(v) for k, v in dict(data["legs"]).items()}
+        call.rang = dict.fromkeys(str(ext) for ext in data.get("rang", ()))
+        call.answered = bool(data.get("answered", False))
+        call.answered_by = str(data.get("answered_by", ""))
+        answered_ms = data.get("answered_ms")
+        call.answered_ms = int(answered_ms) if answered_ms is not None else None
+        call.last_b_cause = str(data.get("last_b_cause", ""))
+        return call

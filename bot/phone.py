@@ -1,0 +1,45 @@
+"""Phone number display: the PBX sends bare digits, people read grouped numbers.
+
+A number written nationally ("8 800 ...") stays national, anything else is shown
+internationally; extensions and text that is not a phone number come back unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+_EXTENSION = re.compile(r"\d{2,5}")
+_DIGITS = re.compile(r"\+?\d{6,20}")
+
+
+def is_extension(number: str) -> bool:
+    """A short internal number (2-5 digits)."""
+    return bool(_EXTENSION.fullmatch(number))
+
+
+def format_number(number: str, country: str) -> str:
+    """``"79161234567"`` (RU) -> ``"+7 916 123-45-67"``; ``"88001006729"`` ->
+    ``"8 (800) 100-67-29"``; extensions and unparseable input are returned unchanged."""
+    raw = number.strip()
+    if not _DIGITS.fullmatch(raw):
+        return number
+    parsed = _parse(raw, country)
+    if parsed is None and not raw.startswith("+"):
+        parsed = _parse("+" + raw, country)
+    if parsed is None:
+        return number
+    national = parsed.country_code_source == phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL if national else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(parsed, style))
+
+
+def _parse(raw: str, country: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        parsed = phonenumbers.parse(raw, country.upper() or None, keep_raw_input=True)
+    except phonenumbers.NumberParseException:
+        return None
+    return parsed if phonenumbers.is_valid_number(parsed) else None
