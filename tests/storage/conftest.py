@@ -10,7 +10,7 @@ import pytest
 from bot.ports import Store
 from storage.memory import MemoryStore
 
-KINDS = ["memory"]
+KINDS = ["memory", "sqlite"]
 
 
 async def open_store(kind: str, path: Path) -> Store:

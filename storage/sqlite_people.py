@@ -1,0 +1,79 @@
+"""People, grants and pairing codes of the SQLite store (synchronous, on the store's thread).
+
+The newest ``remember_person`` row of a user gets the highest rowid (INSERT OR REPLACE), so a
+username that moved to someone else resolves to its latest owner.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from bot.domain import Grant, Role, UserRef
+from storage.sqlite_rows import rows
+
+
+def remember_person(db: Database, user: UserRef) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO people (platform, user_id, display, username) VALUES (?, ?, ?, ?)",
+        [user.platform, user.user_id, user.display, user.username.lstrip("@")],
+    )
+
+
+def find_person(db: Database, platform: str, handle: str) -> UserRef | None:
+    wanted = handle.strip().lstrip("@")
+    if not wanted:
+        return None
+    for column in ("user_id", "username"):
+        found = rows(
+            db,
+            f"SELECT * FROM people WHERE platform = ? AND {column} = ? COLLATE NOCASE "
+            "ORDER BY rowid DESC LIMIT 1",
+            [platform, wanted],
+        )
+        if found:
+            r = found[0]
+            return UserRef(r["platform"], r["user_id"], r["display"], r["username"])
+    return None
+
+
+def grant(db: Database, platform: str, user_id: str, role: Role, scope: str) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO grants (platform, user_id, scope, role) VALUES (?, ?, ?, ?)",
+        [platform, user_id, scope, int(role)],
+    )
+
+
+def revoke(db: Database, platform: str, user_id: str, scope: str | None) -> int:
+    sql, params = "DELETE FROM grants WHERE platform = ? AND user_id = ?", [platform, user_id]
+    if scope is not None:
+        sql, params = f"{sql} AND scope = ?", [*params, scope]
+    return int(db.execute(sql, params).rowcount)
+
+
+def roles_of(db: Database, platform: str, user_id: str) -> dict[str, Role]:
+    found = rows(db, "SELECT scope, role FROM grants WHERE platform = ? AND user_id = ?", [platform, user_id])
+    return {r["scope"]: Role(r["role"]) for r in found}
+
+
+def list_grants(db: Database) -> list[Grant]:
+    found = rows(
+        db,
+        "SELECT g.platform, g.user_id, g.role, g.scope, coalesce(p.display, '') AS display "
+        "FROM grants g LEFT JOIN people p ON p.platform = g.platform AND p.user_id = g.user_id "
+        "ORDER BY g.platform, g.user_id, g.scope",
+    )
+    return [Grant(r["platform"], r["user_id"], Role(r["role"]), r["scope"], r["display"]) for r in found]
+
+
+def add_pairing_code(db: Database, code_hash: str, expires_at: float) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO pairing_codes (code_hash, expires_at) VALUES (?, ?)", [code_hash, expires_at]
+    )
+
+
+def redeem_pairing_code(db: Database, code_hash: str, now: float) -> bool:
+    cursor = db.execute(
+        "UPDATE pairing_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
+        [now, code_hash, now],
+    )
+    return cursor.rowcount == 1
