@@ -1,0 +1,53 @@
+"""Pairing codes: the first admin of a fresh install proves themselves with a one-time code.
+
+Strategy: the CLI prints a random code and the store keeps only its SHA-256; ``/pair CODE``
+redeems it once. Wrong codes are rate-limited per user so the code cannot be guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import deque
+
+from bot.ports import Store
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+CODE_LENGTH = 8
+DEFAULT_TTL_S = 3600.0
+
+
+def normalize_code(code: str) -> str:
+    """Upper-case, without spaces and dashes (people type ``abcd-efgh``)."""
+    return "".join(ch for ch in code.upper() if ch not in " -\t")
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(normalize_code(code).encode("utf-8")).hexdigest()
+
+
+async def create_pairing_code(store: Store, now: float, ttl: float = DEFAULT_TTL_S) -> str:
+    """A fresh code, valid for ``ttl`` seconds; only its hash is stored."""
+    code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    await store.add_pairing_code(hash_code(code), now + ttl)
+    return code
+
+
+class PairingThrottle:
+    """At most ``max_failures`` wrong codes per user in ``window_s``; then refuse to try."""
+
+    def __init__(self, max_failures: int = 5, window_s: float = 900.0) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+
+    def blocked(self, user_key: str, now: float) -> bool:
+        stamps = self._failures.get(user_key)
+        if not stamps:
+            return False
+        while stamps and stamps[0] <= now - self.window_s:
+            stamps.popleft()
+        return len(stamps) >= self.max_failures
+
+    def failed(self, user_key: str, now: float) -> None:
+        self._failures.setdefault(user_key, deque()).append(now)
