@@ -20,6 +20,7 @@ TYPE_NAMES = ("disconnect", "connect", "heartbeat", "message", "json", "event", 
 ERROR_REASONS = ("transport not supported", "client not handshaken", "unauthorized")
 ERROR_ADVICE = ("reconnect",)
 DEFAULT_MAX_FRAME = 1 << 20
+_TEXT_TYPES = frozenset((MESSAGE, CONNECT, ERROR, NOOP))
 
 _FRAME = re.compile(r"([0-8]):([0-9]*)(\+?):([^:]*)(?::(.*))?\Z", re.DOTALL)
 _ACK_DATA = re.compile(r"([0-9]+)(\+?)(.*)\Z", re.DOTALL)
@@ -43,6 +44,23 @@ class Packet:
     args: tuple[Any, ...] = field(default=())
     ack_id: str = ""
 
+    def __post_init__(self) -> None:
+        # Normalize so that decode(encode(p)) == p: text packets carry "" (never None), and
+        # packets whose wire form has no data carry None.
+        if self.type in _TEXT_TYPES:
+            if self.data is None:
+                object.__setattr__(self, "data", "")
+        elif self.type != JSON and self.data is not None:
+            object.__setattr__(self, "data", None)
+        if not isinstance(self.args, tuple):
+            object.__setattr__(self, "args", tuple(self.args))
+        if self.type != EVENT and self.name:
+            object.__setattr__(self, "name", "")
+        if self.type != ACK and self.ack_id:
+            object.__setattr__(self, "ack_id", "")
+        if self.type not in (EVENT, ACK) and self.args:
+            object.__setattr__(self, "args", ())
+
     @property
     def type_name(self) -> str:
         return TYPE_NAMES[self.type]
@@ -60,8 +78,8 @@ DISCONNECT_PACKET = Packet(DISCONNECT)
 def _json_loads(text: str, what: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError as exc:
-        raise ProtocolError(f"{what} with invalid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(f"{what} with invalid JSON: {str(exc)[:80]}") from None
 
 
 def decode(frame: str, max_size: int = DEFAULT_MAX_FRAME) -> Packet:
@@ -116,7 +134,7 @@ def encode(packet: Packet) -> str:
         data = packet.ack_id + ("+" + _dumps(list(packet.args)) if packet.args else "")
     elif t == JSON:
         data = _dumps(packet.data)
-    elif t in (MESSAGE, CONNECT, ERROR, NOOP):
+    elif t in _TEXT_TYPES:
         data = packet.data or None
     head = f"{t}:{packet.id}{'+' if packet.ack_data else ''}:{packet.endpoint}"
     return head if data is None else f"{head}:{data}"
@@ -164,3 +182,96 @@ def format_handshake(h: Handshake) -> str:
         return "" if v is None else f"{v:g}"
 
     return f"{h.sid}:{num(h.heartbeat_timeout)}:{num(h.close_timeout)}:{','.join(h.transports)}"
+
+
+# --- multi-packet payloads: \ufffd<len>\ufffd<packet>... (len in UTF-16 code units, as in JS) ---
+
+_MARK = "\ufffd"
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def encode_payload(packets: list[Packet]) -> str:
+    """Several packets in one text, as socket.io 0.9's ``encodePayload`` frames them."""
+    frames = [encode(p) for p in packets]
+    return "".join(f"{_MARK}{_utf16_len(f)}{_MARK}{f}" for f in frames)
+
+
+class PayloadDecoder:
+    """Turns received text into packets; sans-I/O.
+
+    A text that starts a payload (``\ufffd``) is buffered until each framed packet is complete;
+    any other text (with nothing buffered) is one whole frame. :meth:`feed` raises
+    :class:`ProtocolError` / :class:`FrameTooLarge` for the first bad packet, having consumed it:
+    call ``feed("")`` to continue with what is still buffered (packets decoded before the error
+    are returned then, not lost).
+    """
+
+    def __init__(self, max_size: int = DEFAULT_MAX_FRAME) -> None:
+        self.max_size = max_size
+        self._buf = ""
+        self._ready: list[Packet] = []
+
+    @property
+    def buffered(self) -> int:
+        """Characters waiting for the rest of their payload."""
+        return len(self._buf)
+
+    def feed(self, text: str) -> list[Packet]:
+        """Add ``text``; return every packet completed so far."""
+        if not self._buf and not text.startswith(_MARK):
+            if not text:
+                return self._take()
+            self._ready.append(decode(text, self.max_size))
+            return self._take()
+        self._buf += text
+        while self._buf:
+            if not self._next():
+                break
+        return self._take()
+
+    def _take(self) -> list[Packet]:
+        ready, self._ready = self._ready, []
+        return ready
+
+    def _next(self) -> bool:
+        buf = self._buf
+        if not buf.startswith(_MARK):
+            self._buf = ""
+            raise ProtocolError(f"payload framing lost at {buf[:40]!r}")
+        end = buf.find(_MARK, 1)
+        if end < 0:
+            if len(buf) > 13 or not (buf[1:].isdigit() or len(buf) == 1):
+                self._buf = ""
+                raise ProtocolError(f"bad payload length {buf[1:20]!r}")
+            return False
+        digits = buf[1:end]
+        if not digits.isdigit() or not digits.isascii() or len(digits) > 12:
+            self._buf = ""
+            raise ProtocolError(f"bad payload length {digits[:20]!r}")
+        start, units = end + 1, int(digits)
+        if units > self.max_size:
+            self._buf = ""
+            raise FrameTooLarge(f"payload packet of {units} units exceeds the limit of {self.max_size}")
+        stop = self._cut(start, units)
+        if stop is None:
+            return False
+        frame, self._buf = buf[start:stop], buf[stop:]
+        self._ready.append(decode(frame, self.max_size))
+        return True
+
+    def _cut(self, start: int, units: int) -> int | None:
+        """Index after ``units`` UTF-16 code units from ``start``; None if not all buffered yet."""
+        stop = start + units
+        have = _utf16_len(self._buf[start:stop])
+        while have > units:  # astral characters count twice
+            stop -= 1
+            have -= 2 if self._buf[stop] > "\uffff" else 1
+        if have == units:
+            return stop
+        if stop >= len(self._buf):
+            return None
+        self._buf = self._buf[stop + 1 :]
+        raise ProtocolError("payload length splits a character")

@@ -1,0 +1,134 @@
+"""PBX event payloads -> the core's frozen dataclasses, with tolerant typing.
+
+Strategy: each dataclass's fields are read once at import into a (name, kind, required) spec;
+a value is coerced by kind (numbers as strings or numbers, "1.0e3" -> 1000, null/absent optional
+-> default). Anything else is :class:`bot.errors.MalformedEvent`; unknown names -> ``RawEvent``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+from bot.domain import SipUser, Trunk
+from bot.errors import MalformedEvent
+from bot.events import EVENT_TYPES, PbxEvent, RawEvent
+
+_STR, _INT, _ANY = "str", "int", "any"
+_Spec = tuple[tuple[str, str, bool, str], ...]  # (dataclass field, kind, required, wire key)
+
+
+class _Bad(Exception):
+    """A value of the wrong type (internal; becomes MalformedEvent)."""
+
+
+def _kind(annotation: object) -> str:
+    text = str(annotation)
+    return _INT if text.startswith("int") else _STR if text == "str" else _ANY
+
+
+def _spec(cls: type, rename: dict[str, str] | None = None) -> _Spec:
+    rename = rename or {}
+    out = []
+    for f in dataclasses.fields(cls):
+        if f.name == "kind":
+            continue
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        out.append((f.name, _kind(f.type), required, rename.get(f.name, f.name)))
+    return tuple(out)
+
+
+def to_str(value: Any) -> str:
+    """Strings as they are; numbers (not booleans) as their decimal text ("201", not "201.0")."""
+    if type(value) is str:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Bad(f"expected a string or number, got {type(value).__name__}")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def to_int(value: Any) -> int | None:
+    """Integers, integral floats, and their text ("1375466463124", "1.0e3"); "" -> None."""
+    if type(value) is int:
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            value = _float(text)
+    if isinstance(value, float) and math.isfinite(value):
+        return round(value)
+    raise _Bad(f"expected an integer, got {type(value).__name__} {str(value)[:20]!r}")
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise _Bad(f"expected an integer, got {text[:20]!r}") from None
+
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {_STR: to_str, _INT: to_int, _ANY: lambda v: v}
+
+
+def _build(cls: type, spec: _Spec, what: str, payload: Any) -> Any:
+    if not isinstance(payload, dict):
+        raise MalformedEvent(what, f"payload is {type(payload).__name__}, not an object")
+    values: dict[str, Any] = {}
+    for name, kind, required, key in spec:
+        raw = payload.get(key)
+        if raw is None:
+            if required:
+                raise MalformedEvent(what, f"required field {key!r} is missing")
+            continue
+        try:
+            value = _CONVERT[kind](raw)
+        except _Bad as exc:
+            raise MalformedEvent(what, f"field {key!r}: {exc}") from None
+        if value is None or (required and value == ""):
+            if required:
+                raise MalformedEvent(what, f"required field {key!r} is empty")
+            continue
+        values[name] = value
+    return cls(**values)
+
+
+_EVENT_SPECS: dict[str, tuple[type, _Spec]] = {name: (cls, _spec(cls)) for name, cls in EVENT_TYPES.items()}
+_USER_SPEC = _spec(SipUser, {"exp_ms": "exp"})
+_TRUNK_SPEC = _spec(Trunk)
+
+
+def parse_event(name: str, payload: Any) -> PbxEvent:
+    """The dataclass for event ``name``; ``RawEvent`` for names the contract does not model."""
+    entry = _EVENT_SPECS.get(name)
+    if entry is None:
+        return RawEvent(name, payload)
+    event: PbxEvent = _build(entry[0], entry[1], name, payload)
+    return event
+
+
+def _listing(what: str, cls: type, spec: _Spec, data: Any) -> list[Any]:
+    if data is None:
+        return []
+    if isinstance(data, dict):  # some servers answer {"0": {...}, "1": {...}}
+        data = list(data.values())
+    if not isinstance(data, list):
+        raise MalformedEvent(what, f"reply data is {type(data).__name__}, not a list")
+    return [_build(cls, spec, what, item) for item in data]
+
+
+def parse_user_list(data: Any) -> list[SipUser]:
+    """``user_list`` reply data -> :class:`SipUser` entries."""
+    return _listing("user_list", SipUser, _USER_SPEC, data)
+
+
+def parse_trunk_list(data: Any) -> list[Trunk]:
+    """``trunk_list`` reply data -> :class:`Trunk` entries."""
+    return _listing("trunk_list", Trunk, _TRUNK_SPEC, data)
