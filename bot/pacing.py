@@ -1,0 +1,68 @@
+"""Per-chat pacing: when may a chat receive its next message under the platform's limits?
+
+Strategy: a pure object keeping, per chat, the times of its last sends in a sliding 60 s window;
+``next_slot`` answers from ``min_interval_s`` and ``per_minute``, ``record`` notes a send.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable
+
+from bot.ports import PacingLimits
+
+WINDOW_S = 60.0
+
+
+class Pacer:
+    """Answers "when may this chat get its next message?" for :class:`PacingLimits`.
+
+    A send at time ``t`` counts against the window until ``t + 60`` (exclusive), so any
+    half-open 60 s interval holds at most ``per_minute`` sends. Once half of that budget is used
+    in the window, sends are spread ``2 * 60 / per_minute`` apart (6 s for 20/min), so a long
+    burst gets a steady trickle (half the budget as a quick volley, half spread over the minute)
+    instead of a long stall after spending it all at once. No I/O, no clock of its own.
+    """
+
+    def __init__(self, window_s: float = WINDOW_S) -> None:
+        self._window = window_s
+        self._sends: dict[Hashable, deque[float]] = {}
+
+    def _recent(self, key: Hashable, now: float) -> deque[float]:
+        sends = self._sends.get(key)
+        if sends is None:
+            return deque()
+        while sends and sends[0] <= now - self._window:
+            sends.popleft()
+        if not sends:
+            del self._sends[key]
+        return sends
+
+    def next_slot(self, key: Hashable, limits: PacingLimits, now: float) -> float:
+        """The earliest time >= ``now`` at which ``key`` may receive a message."""
+        sends = self._recent(key, now)
+        if not sends:
+            return now
+        slot = max(now, sends[-1] + limits.min_interval_s)
+        cap = limits.per_minute
+        if cap is not None and cap > 0 and len(sends) * 2 >= cap:
+            slot = max(slot, sends[-1] + 2 * self._window / cap)
+        if cap is not None and len(sends) >= cap:
+            slot = max(slot, sends[-cap] + self._window if cap > 0 else float("inf"))
+        return slot
+
+    def remaining(self, key: Hashable, limits: PacingLimits, now: float) -> int | None:
+        """Messages ``key`` may still receive in the current window (None: no per-minute cap)."""
+        if limits.per_minute is None:
+            return None
+        return max(0, limits.per_minute - len(self._recent(key, now)))
+
+    def record(self, key: Hashable, at: float) -> None:
+        """Note a message (or an attempt the platform may have counted) sent at ``at``."""
+        self._sends.setdefault(key, deque()).append(at)
+
+    def forget(self, key: Hashable) -> None:
+        self._sends.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._sends)
