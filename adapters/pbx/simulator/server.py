@@ -1,0 +1,229 @@
+"""PbxSimulator: an aiohttp server that speaks socket.io@0.9.19's websocket wire like onlinePBX.
+
+Strategy: HTTP handshake and the websocket loop are thin drivers around the sans-I/O codec
+(:mod:`adapters.pbx.socketio09`); events come from :class:`.engine.Engine` (traffic, scenarios,
+commands) and go only to sessions subscribed to their group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from adapters.pbx.simulator.commands import Commands
+from adapters.pbx.simulator.engine import Engine, now_ms
+from adapters.pbx.simulator.legs import Payload
+from adapters.pbx.simulator.roster import Roster
+from adapters.pbx.simulator.scenario import Scenario, compile_scenario
+from adapters.pbx.simulator.session import Session
+from adapters.pbx.simulator.traffic import TrafficPlanner, call_loop, phone_loop
+from adapters.pbx.socketio09 import (
+    ACK,
+    CONNECT_PACKET,
+    DISCONNECT,
+    DISCONNECT_PACKET,
+    EVENT,
+    HEARTBEAT,
+    Handshake,
+    Packet,
+    decode,
+    event,
+    format_handshake,
+)
+from bot.errors import ProtocolError
+
+logger = logging.getLogger(__name__)
+
+
+def _new_sid() -> str:
+    return base64.b64encode(secrets.token_bytes(15)).decode().replace("/", "_").replace("+", "-")
+
+
+class PbxSimulator:
+    """A fake onlinePBX domain on 127.0.0.1: handshake, websocket, commands, events, traffic."""
+
+    def __init__(self, domain: str, key: str, *, seed: int = 0, rate_per_min: float = 0.0,
+                 roster: Roster | None = None, heartbeat_interval: float = 25.0,
+                 heartbeat_timeout: float = 60.0, close_timeout: float = 60.0,
+                 time_scale: float = 1.0) -> None:
+        self.domain, self._key = domain, key
+        self.seed, self.rate_per_min, self.time_scale = seed, rate_per_min, time_scale
+        self.roster = roster or Roster.default()
+        self.heartbeat_interval, self.heartbeat_timeout = heartbeat_interval, heartbeat_timeout
+        self.close_timeout = close_timeout
+        self.engine = Engine(domain, self.roster, self._broadcast, seed=seed, time_scale=time_scale)
+        self.commands = Commands(self.engine, self.emit)
+        self.commands_received: list[tuple[str, dict[str, Any]]] = []
+        self.emitted: list[tuple[str, Payload]] = []
+        self.sessions: dict[str, Session] = {}
+        self.handshakes = 0
+        self._handshaken: set[str] = set()
+        self._changed = asyncio.Condition()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._runner: web.AppRunner | None = None
+        self.host, self.port = "127.0.0.1", 0
+        for ext in self.roster.extensions:  # phones that were registered before we started
+            if ext.online:
+                self.engine.book.register({"uid": ext.num, "agent": ext.agent, "state": "register",
+                                           "ip": ext.ip, "port": ext.port, "expires": 3600})
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Listen on ``host:port`` (0 = ephemeral) and start traffic; returns the actual port."""
+        app = web.Application()
+        app.router.add_get("/socket.io/1/", self._handshake)
+        app.router.add_get("/socket.io/1/websocket/{sid}", self._websocket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        self.host, self.port = host, int(self._runner.addresses[0][1])
+        if self.rate_per_min > 0:
+            planner = TrafficPlanner(self.roster, self.seed)
+            self._tasks.append(asyncio.create_task(call_loop(self.engine, planner, self.rate_per_min)))
+            self._tasks += [asyncio.create_task(phone_loop(self.engine, planner, e))
+                            for e in self.roster.extensions if e.online]
+        logger.info("PBX simulator for %s listening on %s", self.domain, self.url)
+        return self.port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def connected_clients(self) -> int:
+        return len(self.sessions)
+
+    async def stop(self) -> None:
+        """Stop traffic, end every session and close the listener."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.engine.stop()
+        await self.drop_connections()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def drop_connections(self, *, send_disconnect: bool = False) -> None:
+        """Close every session server-side. With ``send_disconnect`` a ``0::`` goes first, which a
+        0.9 client treats as "booted" and does NOT reconnect from; without it, it reconnects."""
+        for session in list(self.sessions.values()):
+            if send_disconnect:
+                await session.send(DISCONNECT_PACKET)
+            await session.close()
+
+    # --- events ---------------------------------------------------------------------------------
+    async def emit(self, name: str, payload: Payload) -> None:
+        """Emit one raw event as the PBX would (it also updates the simulated state)."""
+        await self.engine.emit(name, payload)
+
+    async def play(self, scenario: Scenario, *, wait: bool = False) -> None:
+        """Start a scenario (its steps are timed from now); ``wait`` returns when it has played."""
+        plans = compile_scenario(scenario, self.roster, self.domain, self.engine.rng, now_ms())
+        runs = [self.engine.start(steps) for steps in plans]
+        if wait:
+            await asyncio.gather(*(r.task for r in runs if r.task), return_exceptions=True)
+
+    async def _broadcast(self, name: str, payload: Payload) -> None:
+        self.emitted.append((name, payload))
+        packet = event(name, payload)
+        for session in list(self.sessions.values()):
+            if session.wants(name):
+                await session.send(packet)
+        await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Wait until ``predicate()`` holds (re-checked after every event, command and connection).
+        Wrap it in ``asyncio.timeout`` yourself."""
+        async with self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def wait_emitted(self, n: int) -> None:
+        """Wait until at least ``n`` events have been emitted in total (``len(self.emitted)``)."""
+        await self.wait_for(lambda: len(self.emitted) >= n)
+
+    async def wait_clients(self, n: int) -> None:
+        """Wait until at least ``n`` clients are connected."""
+        await self.wait_for(lambda: self.connected_clients >= n)
+
+    # --- HTTP -----------------------------------------------------------------------------------
+    async def _handshake(self, request: web.Request) -> web.Response:
+        headers = {}
+        if origin := request.headers.get("Origin"):
+            headers = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
+        q = request.query
+        if q.get("key") != self._key or q.get("domain") != self.domain:
+            logger.info("handshake unauthorized (domain %r)", q.get("domain", ""))
+            return web.Response(status=403, text="handshake unauthorized", headers=headers)
+        sid = _new_sid()
+        self._handshaken.add(sid)
+        self.handshakes += 1
+        body = format_handshake(Handshake(sid, self.heartbeat_timeout, self.close_timeout, ("websocket",)))
+        return web.Response(text=body, headers=headers)
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        sid = request.match_info["sid"]
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        if sid not in self._handshaken or sid in self.sessions:
+            await ws.send_str("7:::1+0")  # client not handshaken, reconnect
+            await ws.close()
+            return ws
+        session = Session(sid, ws, self.heartbeat_interval, self.heartbeat_timeout)
+        self.sessions[sid] = session
+        await session.send(CONNECT_PACKET)
+        await self._notify()
+        beat = asyncio.create_task(session.heartbeat_loop())
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self._on_frame(session, msg.data)
+        finally:
+            beat.cancel()
+            self.sessions.pop(sid, None)
+            self._handshaken.discard(sid)
+            await self._notify()
+        return ws
+
+    async def _on_frame(self, session: Session, text: str) -> None:
+        try:
+            packet = decode(text)
+        except ProtocolError as exc:
+            logger.warning("session %s: dropped a bad frame: %s", session.sid, exc)
+            return
+        if packet.type == HEARTBEAT:
+            session.on_heartbeat()
+        elif packet.type == DISCONNECT and not packet.endpoint:
+            await session.send(DISCONNECT_PACKET)
+            await session.close()
+        elif packet.type == EVENT:
+            if packet.id and not packet.ack_data:
+                await session.send(Packet(ACK, ack_id=packet.id))
+            await self._on_command(session, packet)
+
+    async def _on_command(self, session: Session, packet: Packet) -> None:
+        data = packet.args[0] if packet.args and isinstance(packet.args[0], dict) else {}
+        self.commands_received.append((packet.name, data))
+        try:
+            reply = await self.commands.handle(packet.name, data, session.subs)
+        except KeyError:
+            logger.info("session %s: ignored unknown event %r", session.sid, packet.name)
+            await self._notify()
+            return
+        callback_hash = data.get("callback_hash")
+        if isinstance(callback_hash, str) and callback_hash:
+            await session.send(event("callback", {**reply, "hash": callback_hash}))
+        if packet.ack_data:
+            await session.send(Packet(ACK, ack_id=packet.id, args=(reply,)))
+        await self._notify()
