@@ -117,9 +117,10 @@ def _transfer_leg(call: ActiveCall, exts: list[str]) -> str:
 
 
 async def transfer(ctx: Ctx) -> list[OutMessage]:
-    args.need(ctx.args, 1, ctx.text("transfer.usage"), at_most=2)
-    if len(ctx.args) == 2:
-        uuid = args.call_uuid(ctx.args[1])
+    args.need(ctx.args, 1, ctx.text("transfer.usage"))
+    number = " ".join(ctx.args)
+    if len(ctx.args) > 1 and args.UUID_RE.match(ctx.args[-1]):
+        number, uuid = " ".join(ctx.args[:-1]), args.call_uuid(ctx.args[-1])
         if scope_exts(ctx) is not None and find_call(ctx, uuid, ctx.bound) is None:
             raise InvalidArgument("calls.not_found")
     else:
@@ -127,7 +128,7 @@ async def transfer(ctx: Ctx) -> list[OutMessage]:
         if len(mine) != 1:
             return [ctx.say("calls.none")] if not mine else _pick(ctx, mine)
         uuid = _transfer_leg(mine[0], ctx.bound)
-    target = await dial_target(ctx, ctx.args[0])
+    target = await dial_target(ctx, number)
     await ctx.deps.pbx.transfer(uuid, target.digits)
     return [ctx.say("transfer.done", to=target.digits)]
 
