@@ -86,7 +86,7 @@ async def _resolve_user(ctx: Ctx, raw: str) -> tuple[str, str]:
     person = await ctx.deps.store.find_person(ctx.cmd.chat.platform, value)
     if person is None:
         raise InvalidArgument("args.unknown_user", value=args.shown(value))
-    return person.user_id, "@" + value
+    return person.user_id, "@" + (person.username or value)
 
 
 async def grant(ctx: Ctx) -> list[OutMessage]:
