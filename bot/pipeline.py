@@ -1,0 +1,109 @@
+"""The event side of the core, glued: PBX event -> trackers -> store snapshots -> alert router.
+
+Strategy: trackers are pure and decide; this class only sequences the I/O (route first, then
+persist, so a crash never loses a missed call, and the outbox dedup keys make a replay harmless)
+and wakes the delivery worker. One bad event or a store hiccup is logged and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from bot.alerts import AlertRouter
+from bot.calls import CallTracker, CallUpdate
+from bot.domain import RegistrationChange, SipUser
+from bot.errors import BotError
+from bot.events import Blf, PbxEvent, Registration
+from bot.ports import Store
+from bot.presence import Presence
+from bot.registrations import RegistrationTracker
+
+logger = logging.getLogger(__name__)
+
+
+class EventPipeline:
+    """Feeds PBX events to the trackers and routes their output (see module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        tracker: CallTracker,
+        registrations: RegistrationTracker,
+        presence: Presence,
+        router: AlertRouter,
+        clock: Callable[[], float] = time.time,
+        on_alert: Callable[[], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._tracker = tracker
+        self._registrations = registrations
+        self._presence = presence
+        self._router = router
+        self._clock = clock
+        self._on_alert = on_alert
+
+    async def handle(self, event: PbxEvent) -> None:
+        """Apply one PBX event; never raises for bad input or a failing store."""
+        try:
+            if isinstance(event, Registration):
+                await self._registration_changes(self._registrations.feed(event))
+            elif isinstance(event, Blf):
+                self._presence.on_blf(event)
+                if event.status.strip().lower() == "unregistered":
+                    await self._registration_changes(self._registrations.unregistered(event.uid))
+            else:
+                await self._call_updates(self._tracker.feed(event))
+        except (BotError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            logger.error("dropped %s event: %s: %s", type(event).__name__, type(exc).__name__, exc)
+
+    async def tick(self) -> None:
+        """Evict stale calls, expire registrations and close flap windows (call every second)."""
+        now = self._clock()
+        try:
+            await self._call_updates(self._tracker.evict(now))
+            await self._registration_changes(self._registrations.tick(now))
+        except BotError as exc:
+            logger.error("tick failed: %s: %s", type(exc).__name__, exc)
+
+    async def restore(self) -> None:
+        """Re-track the calls a previous process saved (run once at startup, before events)."""
+        snapshots = await self._store.load_calls()
+        self._tracker.restore(snapshots)
+        logger.info("restored %d tracked call(s)", len(snapshots))
+
+    async def seed_users(self, users: list[SipUser]) -> None:
+        """Startup/reconnect ``user_list``: registered phones are online (no alert), names known."""
+        self._registrations.seed(users, self._clock())
+        self._presence.update_users(users)
+
+    async def _call_updates(self, updates: list[CallUpdate]) -> None:
+        if not updates:
+            return
+        now = self._clock()
+        enqueued = 0
+        for update in updates:
+            enqueued += await self._router.on_call_update(update, now)
+            call_id = update.card.call_id
+            if update.finished:
+                await self._store.delete_call(call_id)
+            elif update.persist:
+                snapshot = self._tracker.snapshot(call_id)
+                if snapshot:
+                    await self._store.save_call(call_id, snapshot, now)
+        self._wake(enqueued)
+
+    async def _registration_changes(self, changes: list[RegistrationChange]) -> None:
+        if not changes:
+            return
+        now = self._clock()
+        enqueued = 0
+        for change in changes:
+            enqueued += await self._router.on_registration_change(change, now)
+        self._wake(enqueued)
+
+    def _wake(self, enqueued: int) -> None:
+        if enqueued and self._on_alert is not None:
+            self._on_alert()
