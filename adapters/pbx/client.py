@@ -198,7 +198,8 @@ class PbxClient(cmd.PbxCommands):
         try:
             result = await self.subscribe(self.events)
         except PbxError as exc:
-            logger.warning("subscribe failed: %s", exc)
+            if not self._closed:
+                logger.warning("subscribe failed: %s", exc)
             return
         missing = [k for k, v in self.events.items() if v and result.get(k) is not True]
         if missing:
