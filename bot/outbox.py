@@ -13,16 +13,33 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.backoff import Backoff
-from bot.domain import ChatRef, ChatSettings, OutboxEntry, OutMessage
-from bot.errors import ChatGone, ChatMigrated, DeliveryError, MessageGone, RetryAfter, StorageError
+from bot.domain import ChatRef, ChatSettings, OutboxEntry
+from bot.errors import ChatGone, ChatMigrated, DeliveryError, RetryAfter
+from bot.outbox_loop import PassLoop
 from bot.outbox_plan import Plan, plan_chat
+from bot.outbox_send import Ledger, Orphans, render_plan, transmit
 from bot.pacing import Pacer
 from bot.ports import AlertRenderer, ChatSender, Store
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """One chat's turn in a pass: what the handlers of its outcome need."""
+
+    settings: ChatSettings
+    sender: ChatSender
+    pending: list[OutboxEntry]
+    now: float
+    hops: int  # migrations we may still follow in this pass
+
+    @property
+    def chat(self) -> ChatRef:
+        return self.settings.chat
 
 
 class DeliveryWorker:
@@ -47,7 +64,6 @@ class DeliveryWorker:
         self._senders: dict[str, ChatSender] = dict(senders)
         self._renderer = renderer
         self._clock = clock
-        self._sleep = sleep
         self._threshold = digest_threshold
         self._max_backoff = max_backoff
         self._backoff = Backoff(base=1.0, factor=2.0, cap=max_backoff)
@@ -55,74 +71,50 @@ class DeliveryWorker:
         self._idle_poll = idle_poll
         self._pacer = Pacer()
         self._wake_at: dict[ChatRef, float] = {}  # when a chat with pending work may act again
-        self._unmarked: list[tuple[list[int], str | None, int | None]] = []  # sent, mark failed
-        self._orphans: dict[str, set[ChatRef]] = {}  # platform without sender -> its chats
-        self._revive: set[ChatRef] = set()
-        self._warned: set[tuple[str, str]] = set()
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._done: asyncio.Event | None = None
+        self._ledger = Ledger(store)
+        self._orphans = Orphans(store, max_backoff)
+        self._warned: set[tuple[str, str]] = set()  # (chat, exception type) logged in full
+        self._loop = PassLoop(
+            self._pass, clock=clock, sleep=sleep, idle_poll_s=idle_poll, backoff=self._backoff
+        )
         self.next_wake: float | None = None
-        self.delivered = self.messages = self.digests = self.failed_attempts = self.dropped = 0
+        self.messages = self.digests = self.failed_attempts = self.dropped = 0
+
+    @property
+    def delivered(self) -> int:
+        """Outbox entries recorded as delivered (a digest counts every alert it covers)."""
+        return self._ledger.delivered
 
     # control -------------------------------------------------------------------------------
     def wake(self) -> None:
         """New work was enqueued (or a chat became active): look at the outbox now."""
-        self._wake.set()
+        self._loop.wake()
 
     def add_sender(self, sender: ChatSender) -> None:
         """Register (or replace) the sender of ``sender.platform``; its held chats resume."""
         self._senders[sender.platform] = sender
-        self._warned.discard(("no-sender", sender.platform))
-        self._revive |= self._orphans.pop(sender.platform, set())
+        self._orphans.adopt(sender.platform)
         self.wake()
-
-    async def stop(self) -> None:
-        """Ask ``run()`` to return after the send in flight (never cut mid-send); wait for it."""
-        self._stopping = True
-        self._wake.set()
-        if self._done is not None:
-            await self._done.wait()
 
     async def run(self) -> None:
         """Deliver until ``stop()``; a failing store is logged and retried with backoff."""
-        self._stopping, self._done, failures = False, asyncio.Event(), 0
-        try:
-            while not self._stopping:
-                self._wake.clear()
-                try:
-                    await self.deliver_once()
-                    failures = 0
-                    delay = (self.next_wake or 0.0) - self._clock()
-                except StorageError as exc:
-                    failures += 1
-                    delay = self._backoff.peek(failures - 1)
-                    logger.warning(
-                        "outbox store failed (%s); retry in %.0fs (attempt %d)", exc, delay, failures
-                    )
-                await self._wait(min(max(delay, 0.0), self._idle_poll))
-        finally:
-            self._done.set()
-            self._done = None
+        await self._loop.run()
 
-    async def _wait(self, delay: float) -> None:
-        if self._wake.is_set():
-            return
-        sleeper = asyncio.ensure_future(self._sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, waker):
-                task.cancel()
+    async def stop(self) -> None:
+        """Make ``run()`` return after the send in flight (never cut mid-send); waits for it."""
+        await self._loop.stop()
+
+    async def _pass(self) -> float:
+        await self.deliver_once()
+        return self.next_wake if self.next_wake is not None else self._clock()
 
     # one pass ------------------------------------------------------------------------------
     async def deliver_once(self) -> int:
         """One pass over the due chats (at most one message each); returns messages sent or
         edited, and sets ``next_wake`` to when the next pass is worth doing."""
         now = self._clock()
-        await self._flush_marks()
-        await self._revive_orphans(now)
+        await self._ledger.flush()
+        await self._orphans.revive(now)
         due = await self._store.due(now, self._batch)
         served: set[ChatRef] = set()
         sent = 0
@@ -137,20 +129,20 @@ class DeliveryWorker:
         for chat, at in list(self._wake_at.items()):
             if at <= now and chat not in served:
                 del self._wake_at[chat]  # stale: the chat was not due after all
-        candidates = [*self._wake_at.values(), now + self._idle_poll]
+        candidates = list(self._wake_at.values())
         due_at = await self._store.next_due_at()
         if due_at is not None and due_at > now:
             candidates.append(due_at)
         if more:
             candidates.append(now)
-        return min(candidates)
+        return min(candidates, default=now + self._idle_poll)  # run() also caps sleeps at that
 
     async def _serve(self, chat: ChatRef, now: float, hops: int) -> int:
         self._wake_at.pop(chat, None)
         sender = self._senders.get(chat.platform)
-        pending = [e for e in await self._store.pending_for_chat(chat) if not self._is_unmarked(e.id)]
+        pending = [e for e in await self._store.pending_for_chat(chat) if not self._ledger.holds(e.id)]
         if sender is None:
-            await self._orphan(chat, pending, now)
+            await self._orphans.hold(chat, pending, now)
             return 0
         settings = await self._settings(chat)
         if not settings.active:
@@ -164,102 +156,72 @@ class DeliveryWorker:
             remaining=self._pacer.remaining(chat, limits, now),
             threshold=self._threshold,
         )
-        return await self._execute(plan, pending, sender, settings, now, hops)
-
-    async def _execute(
-        self, plan: Plan, pending: list[OutboxEntry], sender: ChatSender, settings: ChatSettings,
-        now: float, hops: int,
-    ) -> int:
-        chat = settings.chat
-        if plan.action == "idle":
-            return 0
-        if plan.action == "wait":
-            self._wake_at[chat] = plan.until
-        elif plan.action == "hold":
-            if plan.entries:
-                await self._store.reschedule([e.id for e in plan.entries], plan.until, plan.reason)
-            self._wake_at[chat] = plan.until
-        elif plan.action == "drop":
-            logger.info("card #%d for %s ended during quiet hours; not posted", plan.entries[0].id, chat)
-            await self._mark([plan.entries[0].id], None, plan.entries[0].version)
-            self.dropped += 1
-            self._wake_at[chat] = now
-        else:
-            return await self._attempt(plan, pending, sender, settings, now, hops)
+        turn = _Turn(settings, sender, pending, now, hops)
+        if plan.action in ("card", "single", "digest"):
+            return await self._attempt(plan, turn)
+        await self._settle(plan, turn)
         return 0
 
+    async def _settle(self, plan: Plan, turn: _Turn) -> None:
+        """Plans that send nothing: wait for pacing, hold (reschedule), drop a stale card."""
+        if plan.action == "idle":
+            return
+        if plan.action == "hold" and plan.entries:
+            await self._store.reschedule([e.id for e in plan.entries], plan.until, plan.reason)
+        if plan.action == "drop":
+            head = plan.entries[0]
+            logger.info("card #%d for %s ended during quiet hours; not posted", head.id, turn.chat)
+            await self._ledger.mark([head.id], None, head.version, sent=False)
+            self.dropped += 1
+        self._wake_at[turn.chat] = turn.now if plan.action == "drop" else plan.until
+
     # sending -------------------------------------------------------------------------------
-    async def _attempt(
-        self, plan: Plan, pending: list[OutboxEntry], sender: ChatSender, settings: ChatSettings,
-        now: float, hops: int,
-    ) -> int:
-        chat, head = settings.chat, plan.entries[0]
-        plan, message = self._render(plan, settings)
-        if message is None:
+    async def _attempt(self, plan: Plan, turn: _Turn) -> int:
+        chat, head = turn.chat, plan.entries[0]
+        plan, message = render_plan(self._renderer, plan, turn.settings)
+        if message is None:  # bad input: logged by render_plan, dropped so the chat goes on
+            await self._settle(Plan("drop", (head,)), turn)
             return 0
-        self._pacer.record(chat, now)
+        self._pacer.record(chat, turn.now)
         try:
-            message_id = await self._transmit(plan, message, sender, chat)
+            message_id = await transmit(plan, message, turn.sender, chat)
         except RetryAfter as exc:
-            return await self._failed(pending, chat, now + exc.seconds, str(exc))
+            return await self._failed(turn, turn.now + exc.seconds, str(exc))
         except ChatMigrated as exc:
-            return await self._migrated(chat, exc.new_chat_id, now, hops)
+            return await self._migrated(chat, exc.new_chat_id, turn.now, turn.hops)
         except ChatGone:
-            return await self._gone(settings, len(pending))
+            return await self._gone(turn)
         except DeliveryError as exc:
-            return await self._failed(pending, chat, now + self._delay(head), str(exc))
+            return await self._failed(turn, turn.now + self._delay(head), str(exc))
         except Exception as exc:  # a sender bug: log once per chat and kind, retry as transient
             self._log_unexpected(chat, head, exc)
-            return await self._failed(pending, chat, now + self._delay(head), type(exc).__name__)
+            return await self._failed(turn, turn.now + self._delay(head), type(exc).__name__)
         if plan.action == "card":
-            await self._mark([head.id], message_id, head.version)
+            await self._ledger.mark([head.id], message_id, head.version)
         else:
-            await self._mark([e.id for e in plan.entries], None, None)
+            await self._ledger.mark([e.id for e in plan.entries])
         self.messages += 1
-        self.digests += plan.action == "digest"
         if plan.action == "digest":
+            self.digests += 1
             logger.info("digest of %d alerts sent to %s", len(plan.entries), chat)
-        if len(pending) > len(plan.entries):
-            self._wake_at[chat] = self._pacer.next_slot(chat, sender.limits_for(chat), now)
+        if len(turn.pending) > len(plan.entries):
+            self._wake_at[chat] = self._pacer.next_slot(chat, turn.sender.limits_for(chat), turn.now)
         return 1
-
-    def _render(self, plan: Plan, settings: ChatSettings) -> tuple[Plan, OutMessage | None]:
-        """Render; a renderer failure drops the entry with a clear log line (a digest falls back
-        to its head alert alone) instead of blocking the chat forever."""
-        try:
-            if plan.action == "digest":
-                return plan, self._renderer.render_digest([e.alert for e in plan.entries], settings)
-            return plan, self._renderer.render(plan.entries[0].alert, settings)
-        except Exception:
-            logger.exception("cannot render %s #%d for %s", plan.action, plan.entries[0].id, settings.chat)
-        if plan.action == "digest":
-            return self._render(Plan("single", plan.entries[:1]), settings)
-        self._unmarked.append(([plan.entries[0].id], None, None))  # dropped at the next flush
-        self.dropped += 1
-        return plan, None
-
-    async def _transmit(self, plan: Plan, message: OutMessage, sender: ChatSender, chat: ChatRef) -> str:
-        head = plan.entries[0]
-        if plan.action == "card" and head.message_id is not None:
-            try:
-                await sender.edit(chat, head.message_id, message)
-                return head.message_id
-            except MessageGone:
-                logger.info("card message %s in %s is gone; posting a new one", head.message_id, chat)
-        return await sender.send(chat, message)
 
     def _delay(self, head: OutboxEntry) -> float:
         return min(self._max_backoff, self._backoff.peek(head.attempts))
 
     # outcomes ------------------------------------------------------------------------------
-    async def _failed(self, pending: list[OutboxEntry], chat: ChatRef, until: float, error: str) -> int:
+    async def _failed(self, turn: _Turn, until: float, error: str) -> int:
         """The chat waits until ``until``: all its entries, so nothing newer overtakes the head."""
         self.failed_attempts += 1
-        ids = [e.id for e in pending if e.next_attempt_at < until]
+        ids = [e.id for e in turn.pending if e.next_attempt_at < until]
         await self._store.reschedule(ids, until, error)
-        self._wake_at[chat] = until
-        logger.warning("delivery to %s failed (%s); %d entries retry at +%.0fs", chat, error, len(ids),
-                       until - self._clock())
+        self._wake_at[turn.chat] = until
+        logger.warning(
+            "delivery to %s failed (%s); %d entries retry in %.0fs",
+            turn.chat, error, len(ids), until - turn.now,
+        )
         return 0
 
     async def _migrated(self, old: ChatRef, new_id: str, now: float, hops: int) -> int:
@@ -272,32 +234,16 @@ class DeliveryWorker:
             return 0
         return await self._serve(new, now, hops - 1)
 
-    async def _gone(self, settings: ChatSettings, kept: int) -> int:
+    async def _gone(self, turn: _Turn) -> int:
         self.failed_attempts += 1
-        await self._store.update_chat(replace(settings, active=False))
-        logger.warning("chat %s is gone (bot removed or blocked); marked inactive, %d entries kept",
-                       settings.chat, kept)
+        await self._store.update_chat(replace(turn.settings, active=False))
+        logger.warning(
+            "chat %s is gone (bot removed or blocked); marked inactive, %d entries kept",
+            turn.chat, len(turn.pending),
+        )
         return 0
 
-    async def _orphan(self, chat: ChatRef, pending: list[OutboxEntry], now: float) -> None:
-        """No sender for the platform: entries stay pending (rescheduled so they do not crowd the
-        due list); ``add_sender`` brings them back at once."""
-        self._orphans.setdefault(chat.platform, set()).add(chat)
-        if ("no-sender", chat.platform) not in self._warned:
-            self._warned.add(("no-sender", chat.platform))
-            logger.warning("no sender for platform %r: entries of %s stay pending", chat.platform, chat)
-        ids = [e.id for e in pending if e.next_attempt_at <= now]
-        if ids:
-            await self._store.reschedule(ids, now + self._max_backoff, f"no sender for {chat.platform}")
-
-    async def _revive_orphans(self, now: float) -> None:
-        while self._revive:
-            chat = self._revive.pop()
-            ids = [e.id for e in await self._store.pending_for_chat(chat)]
-            if ids:
-                await self._store.reschedule(ids, now, f"sender for {chat.platform} added")
-
-    # store helpers -------------------------------------------------------------------------
+    # helpers -------------------------------------------------------------------------------
     async def _settings(self, chat: ChatRef) -> ChatSettings:
         settings = await self._store.get_chat(chat)
         if settings is None:  # the router ensures chats first; be tolerant of one that did not
@@ -307,26 +253,6 @@ class DeliveryWorker:
                 chat, title="", language=base.language, timezone=base.timezone
             )
         return settings
-
-    async def _mark(self, ids: list[int], message_id: str | None, version: int | None) -> None:
-        """Mark delivered; if the store fails, remember it (the message WAS sent) and retry the
-        mark before anything else, so the entry is not sent twice by this process."""
-        try:
-            await self._store.mark_delivered(ids, message_id, version)
-            self.delivered += len(ids)
-        except StorageError as exc:
-            logger.warning("sent, but cannot mark %d entries delivered yet (%s)", len(ids), exc)
-            self._unmarked.append((ids, message_id, version))
-
-    async def _flush_marks(self) -> None:
-        while self._unmarked:
-            ids, message_id, version = self._unmarked[0]
-            await self._store.mark_delivered(ids, message_id, version)  # StorageError: run() waits
-            self._unmarked.pop(0)
-            self.delivered += len(ids)
-
-    def _is_unmarked(self, entry_id: int) -> bool:
-        return any(entry_id in ids for ids, _, _ in self._unmarked)
 
     def _log_unexpected(self, chat: ChatRef, head: OutboxEntry, exc: Exception) -> None:
         key = (str(chat), type(exc).__name__)
