@@ -1,20 +1,132 @@
-"""Command line: ``onpbx-bot run|demo|simulate|admin|doctor``. The composition root lives in
-:mod:`bot.app`; this module only parses arguments and maps errors to exit codes."""
+"""Command line: ``onpbx-bot run|demo|simulate|admin|doctor``.
+
+Strategy: parse arguments, read settings once, hand off to the composition root
+(:mod:`bot.app`) or the demo/simulator; map errors to exit codes (a bad or missing setting is one
+line on stderr and exit 2; SIGTERM/SIGINT stop gracefully with exit 0).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from bot.config import Settings, load_settings
+from bot.errors import BotError, ConfigError
+from bot.logsetup import setup_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="onpbx-bot", description=__doc__)
+    parser = argparse.ArgumentParser(prog="onpbx-bot", description="onlinePBX <-> Telegram/Slack bot")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (settings from the environment and .env)")
+    demo = sub.add_parser("demo", help="the bot on the built-in PBX simulator, with a console chat")
+    demo.add_argument("--duration", type=float, default=30.0, help="seconds of the scripted session")
+    demo.add_argument("--seed", type=int, default=7)
     from adapters.pbx.simulator import cli as sim_cli
 
     sim_cli.add_arguments(sub.add_parser("simulate", help="run the onlinePBX simulator"))
+    admin = sub.add_parser("admin", help="manage admins, roles and bindings in BOT_DB")
+    asub = admin.add_subparsers(dest="action", required=True)
+    grant = asub.add_parser("grant", help="grant a role: admin grant telegram:123 operator [--chat ID]")
+    grant.add_argument("user", help="platform:user_id")
+    grant.add_argument("role", choices=["viewer", "operator", "admin"])
+    grant.add_argument("--chat", default="*", help="chat id the grant is limited to (default: all)")
+    revoke = asub.add_parser("revoke", help="remove a user's roles")
+    revoke.add_argument("user")
+    revoke.add_argument("--chat", default=None)
+    asub.add_parser("list", help="list grants and bindings")
+    asub.add_parser("code", help="print a one-time pairing code (1 hour, single use) for /pair")
+    bind = asub.add_parser("bind", help="bind a chat to an extension: admin bind telegram:-100123 201")
+    bind.add_argument("chat", help="platform:chat_id")
+    bind.add_argument("ext")
+    sub.add_parser("doctor", help="check settings, database, PBX handshake and chat tokens")
     return parser
+
+
+def _split_ref(text: str) -> tuple[str, str]:
+    platform, sep, ident = text.partition(":")
+    if not sep or not platform or not ident:
+        raise ConfigError(f"{text!r} is not platform:id (e.g. telegram:123456)")
+    return platform, ident
+
+
+async def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[int]]) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return await main(stop)
+
+
+async def _open_store(settings: Settings) -> Any:
+    from storage.sqlite import SqliteStore
+
+    return await SqliteStore.open(settings.bot_db)
+
+
+async def cmd_run(settings: Settings) -> int:
+    from bot.app import Application
+
+    settings.require_pbx()
+    settings.event_groups  # noqa: B018 - validates ONPBX_EVENTS early
+    settings.admins  # noqa: B018 - validates BOT_ADMINS early
+    store = await _open_store(settings)
+    app = Application(settings, store)
+    if not app.adapters:
+        print("warning: no chat platform configured (TELEGRAM_BOT_TOKEN or SLACK_*)", file=sys.stderr)
+
+    async def main(stop: asyncio.Event) -> int:
+        await app.start()
+        await stop.wait()
+        await app.stop()
+        await store.close()
+        return 0
+
+    return await _run_until_signal(main)
+
+
+async def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.domain import ChatRef, Role
+    from bot.pairing import create_pairing_code
+
+    store = await _open_store(settings)
+    try:
+        if args.action == "grant":
+            platform, user_id = _split_ref(args.user)
+            role = Role.parse(args.role)
+            assert role is not None
+            await store.grant(platform, user_id, role, "*" if role == Role.ADMIN else args.chat)
+            print(f"granted {args.role} to {platform}:{user_id}")
+        elif args.action == "revoke":
+            platform, user_id = _split_ref(args.user)
+            print(f"removed {await store.revoke(platform, user_id, args.chat)} grant(s)")
+        elif args.action == "code":
+            code = await create_pairing_code(store, time.time())
+            print(f"pairing code (valid 1 hour, single use): {code}\nsend in a chat: /pair {code}")
+        elif args.action == "bind":
+            platform, chat_id = _split_ref(args.chat)
+            chat = ChatRef(platform, chat_id)
+            await store.ensure_chat(
+                chat, title="", language=settings.bot_language, timezone=settings.bot_timezone
+            )
+            await store.bind(chat, args.ext)
+            print(f"bound {chat} to extension {args.ext}")
+        else:
+            for g in await store.list_grants():
+                print(f"grant {g.platform}:{g.user_id} {g.role.name.lower()} scope={g.scope} {g.display}")
+            for chat in await store.list_chats():
+                exts = await store.extensions_of(chat.chat)
+                print(f"chat {chat.chat} {chat.title!r} extensions={','.join(exts) or '-'}")
+        return 0
+    finally:
+        await store.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,6 +135,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         from adapters.pbx.simulator import cli as sim_cli
 
         return sim_cli.run(args)
+    try:
+        settings = load_settings()
+        setup_logging(settings.bot_log_level, settings.bot_log_format, settings.secrets())
+        if args.command == "run":
+            return asyncio.run(cmd_run(settings))
+        if args.command == "demo":
+            from adapters.console.demo import run_demo
+
+            return asyncio.run(run_demo(settings, duration=args.duration, seed=args.seed))
+        if args.command == "admin":
+            return asyncio.run(cmd_admin(settings, args))
+        if args.command == "doctor":
+            from adapters.console.doctor import run_doctor
+
+            return int(asyncio.run(run_doctor(settings)))
+    except ConfigError as exc:
+        print(f"onpbx-bot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except BotError as exc:
+        print(f"onpbx-bot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
     return 2
 
 

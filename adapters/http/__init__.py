@@ -1,0 +1,1 @@
+"""Operability endpoints: ``/healthz`` and Prometheus ``/metrics`` (``BOT_HTTP_PORT``)."""

@@ -1,0 +1,225 @@
+"""The composition root: builds every part from settings and runs them together.
+
+Strategy: PBX events flow client -> EventPipeline (trackers, router) -> store outbox ->
+DeliveryWorker -> chat senders; chat input flows adapter -> CommandService -> PBX. This module is
+the only one in ``bot/`` that knows the concrete adapters and the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from adapters.pbx.client import LinkState, PbxClient
+from bot.alerts import AlertRouter
+from bot.calls import CallTracker
+from bot.commands import CommandService
+from bot.config import Settings
+from bot.domain import ActionReply, ChatAction, ChatCommand, ChatRef, OutMessage
+from bot.errors import BotError
+from bot.outbox import DeliveryWorker
+from bot.pipeline import EventPipeline
+from bot.ports import ChatCore, ChatSender, Store
+from bot.presence import Presence
+from bot.registrations import RegistrationTracker
+from bot.render import Renderer
+
+logger = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 8.0
+
+
+class TimedCore:
+    """Wraps the command service to observe command latency for ``/metrics``."""
+
+    def __init__(self, inner: ChatCore, observe: Callable[[str, float], None]) -> None:
+        self.inner = inner
+        self.observe = observe
+
+    async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:
+        start = time.perf_counter()
+        try:
+            return await self.inner.handle_command(cmd)
+        finally:
+            self.observe(cmd.name, time.perf_counter() - start)
+
+    async def handle_action(self, action: ChatAction) -> ActionReply:
+        start = time.perf_counter()
+        try:
+            return await self.inner.handle_action(action)
+        finally:
+            self.observe(f"button:{action.action}", time.perf_counter() - start)
+
+    async def handle_migration(self, old: ChatRef, new: ChatRef) -> None:
+        await self.inner.handle_migration(old, new)
+
+    def menu(self, language: str) -> list[tuple[str, str]]:
+        return self.inner.menu(language)
+
+
+class Application:
+    """One bot process: the PBX link, the event pipeline, the outbox worker, chat adapters."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        chat_adapters: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.link_state = LinkState.DISCONNECTED
+        self.tracker = CallTracker(ttl_s=settings.bot_call_ttl_s, clock=clock)
+        self.registrations = RegistrationTracker(
+            grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock
+        )
+        self.presence = Presence(self.registrations)
+        self.router = AlertRouter(store)
+        self.worker = DeliveryWorker(store, {}, Renderer(settings.bot_country), clock=clock)
+        self.pipeline = EventPipeline(
+            store,
+            tracker=self.tracker,
+            registrations=self.registrations,
+            presence=self.presence,
+            router=self.router,
+            clock=clock,
+            on_alert=self.worker.wake,
+        )
+        self.pbx = PbxClient(
+            settings.pbx_base_url,
+            settings.onpbx_domain,
+            settings.onpbx_key.get_secret_value(),
+            events=settings.event_groups,
+            on_event=self.pipeline.handle,
+            on_state=self._on_link_state,
+            command_timeout=settings.onpbx_command_timeout,
+            max_frame=settings.onpbx_max_frame,
+        )
+        self.commands = CommandService(
+            store=store,
+            pbx=self.pbx,
+            calls=self.tracker,
+            presence=self.presence,
+            settings=settings,
+            clock=clock,
+        )
+        self.health: Any = None
+        if settings.bot_http_port is not None:
+            self.health = self._health_server(settings.bot_http_port)
+        self.core: ChatCore = TimedCore(self.commands, self._observe_command)
+        self.adapters: list[Any] = self._chat_adapters() if chat_adapters else []
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def _chat_adapters(self) -> list[Any]:
+        adapters: list[Any] = []
+        s = self.settings
+        if s.telegram_bot_token.get_secret_value():
+            from adapters.telegram import TelegramAdapter
+
+            adapters.append(TelegramAdapter(s, self.core))
+        if s.slack_bot_token.get_secret_value() and (
+            s.slack_app_token.get_secret_value()
+            or (s.slack_signing_secret.get_secret_value() and s.slack_http_port)
+        ):
+            from adapters.slack import SlackAdapter
+
+            adapters.append(SlackAdapter(s, self.core))
+        for adapter in adapters:
+            self.worker.add_sender(adapter.sender)
+        return adapters
+
+    def _health_server(self, port: int) -> Any:
+        from adapters.http.server import HealthServer, Probe
+
+        probe = Probe(
+            link_state=lambda: self.link_state.name.lower(),
+            outbox_depth=self.store.outbox_depth,
+            counters=self.counters,
+        )
+        return HealthServer(probe, port=port)
+
+    def _observe_command(self, name: str, seconds: float) -> None:
+        if self.health is not None:
+            self.health.command_latency.labels(command=name).observe(seconds)
+
+    def counters(self) -> dict[str, tuple[str, float]]:
+        """Live counters for ``/metrics`` (exported as ``onpbx_<name>_total``)."""
+        return {
+            "events_in": ("PBX events received", float(self.pbx.events_in)),
+            "malformed_events": ("PBX events dropped as malformed", float(self.pbx.malformed_events)),
+            "reconnects": ("PBX link reconnects", float(self.pbx.reconnects)),
+            "alerts_delivered": ("Outbox entries delivered", float(self.worker.delivered)),
+            "delivery_failures": ("Failed delivery attempts", float(self.worker.failed_attempts)),
+            "digests": ("Digest messages sent", float(self.worker.digests)),
+        }
+
+    def add_sender(self, sender: ChatSender) -> None:
+        self.worker.add_sender(sender)
+
+    def _on_link_state(self, state: LinkState) -> None:
+        self.link_state = state
+        if state == LinkState.CONNECTED:
+            self._spawn(self._seed_users(), "seed users")
+
+    async def _seed_users(self) -> None:
+        try:
+            users = await self.pbx.user_list()
+        except BotError as exc:
+            logger.warning("user_list after connect failed: %s", exc)
+            return
+        await self.pipeline.seed_users(users)
+        logger.info("PBX reports %d registered extension(s)", len(users))
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.append(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task %s died: %r", task.get_name(), task.exception())
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.pipeline.tick()
+            except BotError as exc:
+                logger.warning("periodic tick failed: %s", exc)
+
+    async def start(self) -> None:
+        """Restore tracked calls, then start the link, the worker, the ticker and the adapters."""
+        await self.pipeline.restore()
+        if self.health is not None:
+            await self.health.start()
+        self._spawn(self.pbx.run(), "pbx link")
+        self._spawn(self.worker.run(), "delivery worker")
+        self._spawn(self._tick_loop(), "tick")
+        for adapter in self.adapters:
+            await adapter.start()
+
+    async def stop(self) -> None:
+        """Stop everything within STOP_TIMEOUT_S; the outbox keeps what was not sent."""
+        for adapter in self.adapters:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(adapter.stop(), STOP_TIMEOUT_S / 2)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.worker.stop(), 2.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.pbx.close(), 2.0)
+        if self.health is not None:
+            await self.health.stop()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
