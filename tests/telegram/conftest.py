@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from adapters.telegram import TelegramAdapter
 from bot.config import Settings
@@ -16,7 +17,7 @@ TOKEN = "123456:SECRET-token_value_for_tests"
 
 
 def settings_for(api: StandIn, **extra: Any) -> Settings:
-    return Settings(_env_file=None, telegram_bot_token=TOKEN, telegram_api_url=api.url, **extra)  # type: ignore[call-arg]
+    return Settings(_env_file=None, telegram_bot_token=SecretStr(TOKEN), telegram_api_url=api.url, **extra)
 
 
 @pytest.fixture
