@@ -17,7 +17,9 @@ TOKEN = "123456:SECRET-token_value_for_tests"
 
 
 def settings_for(api: StandIn, **extra: Any) -> Settings:
-    return Settings(_env_file=None, telegram_bot_token=SecretStr(TOKEN), telegram_api_url=api.url, **extra)
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, telegram_bot_token=SecretStr(TOKEN), telegram_api_url=api.url, **extra
+    )
 
 
 @pytest.fixture
