@@ -24,6 +24,7 @@ class AlertRouter:
         self._ttl = cache_ttl_s
         self._settings: dict[ChatRef, ChatSettings] = {}
         self._settings_at: float | None = None
+        self._watching = False  # any active chat with alert_calls
         self._bound: dict[str, tuple[float, list[ChatRef]]] = {}
 
     def invalidate(self) -> None:
@@ -36,7 +37,10 @@ class AlertRouter:
         if update.missed is not None:
             count += await self._route_missed(update.missed, now)
         if update.card_changed and update.card.extensions:
-            count += await self._route_card(update.card, now)
+            if not self._fresh(self._settings_at, now):
+                await self._chat_settings(now)
+            if self._watching:
+                count += await self._route_card(update.card, now)
         return count
 
     async def on_registration_change(self, change: RegistrationChange, now: float) -> int:
@@ -78,8 +82,6 @@ class AlertRouter:
 
     async def _route_card(self, card: CallCard, now: float) -> int:
         settings = await self._chat_settings(now)
-        if not any(s.alert_calls and s.active for s in settings.values()):
-            return 0
         targets: dict[ChatRef, None] = {}
         for ext in card.extensions:
             for chat in await self._chats_of(ext, now):
@@ -97,6 +99,7 @@ class AlertRouter:
         if not self._fresh(self._settings_at, now):
             self._settings = {s.chat: s for s in await self._store.list_chats()}
             self._settings_at = now
+            self._watching = any(s.alert_calls and s.active for s in self._settings.values())
         return self._settings
 
     async def _chats_of(self, ext: str, now: float) -> list[ChatRef]:

@@ -141,8 +141,8 @@ class CallTracker:
             created_at=self._clock(),
         )
         call.add_leg(ev.uuid, "" if inbound else label)
-        if inbound and is_extension(ev.destination_number):
-            call.rang[ev.destination_number] = None
+        if inbound:
+            call.add_extension(ev.destination_number)
         self._calls[call.call_id] = call
         if inbound:
             self._open_a.setdefault(ev.caller_number, []).append(call.call_id)

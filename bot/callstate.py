@@ -51,6 +51,7 @@ class TrackedCall:
         "caller_number",
         "created_at",
         "direction",
+        "exts_cache",
         "gate",
         "inbound",
         "last_b_cause",
@@ -87,14 +88,19 @@ class TrackedCall:
         self.answered_by = ""
         self.answered_ms: int | None = None
         self.last_b_cause = ""
+        self.exts_cache: tuple[str, ...] | None = None
 
     def add_leg(self, uuid: str, label: str) -> bool:
         """Track a leg; True when it adds an extension (the card's content changes)."""
         self.legs[uuid] = label
-        if is_extension(label) and label not in self.rang:
-            self.rang[label] = None
-            return True
-        return False
+        return self.add_extension(label)
+
+    def add_extension(self, ext: str) -> bool:
+        if ext in self.rang or not is_extension(ext):
+            return False
+        self.rang[ext] = None
+        self.exts_cache = None
+        return True
 
     def mark_answered(self, by: str, at_ms: int) -> None:
         self.answered = True
@@ -103,9 +109,12 @@ class TrackedCall:
 
     def extensions(self) -> tuple[str, ...]:
         """Every extension involved: the calling extension (internal/outgoing) and those that rang."""
+        if self.exts_cache is not None:
+            return self.exts_cache
         caller = self.caller_number if self.direction != "in" and is_extension(self.caller_number) else ""
         rang = tuple(ext for ext in self.rang if ext != caller)
-        return (caller, *rang) if caller else rang
+        self.exts_cache = (caller, *rang) if caller else rang
+        return self.exts_cache
 
     def missed(self, ended_ms: int, cause: str) -> MissedCall | None:
         """The verdict when the root leg ends: missed iff an inbound, unanswered, not outgoing call."""
@@ -163,7 +172,7 @@ class TrackedCall:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__}
+        data: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__ if name != "exts_cache"}
         data["legs"] = dict(self.legs)
         data["rang"] = list(self.rang)
         data["v"] = SNAPSHOT_VERSION

@@ -10,13 +10,12 @@ import re
 
 import phonenumbers
 
-_EXTENSION = re.compile(r"\d{2,5}")
 _DIGITS = re.compile(r"\+?\d{6,20}")
 
 
 def is_extension(number: str) -> bool:
     """A short internal number (2-5 digits)."""
-    return bool(_EXTENSION.fullmatch(number))
+    return 2 <= len(number) <= 5 and number.isascii() and number.isdigit()
 
 
 def format_number(number: str, country: str) -> str:
