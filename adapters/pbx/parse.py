@@ -17,7 +17,10 @@ from bot.errors import MalformedEvent
 from bot.events import EVENT_TYPES, PbxEvent, RawEvent
 
 _STR, _INT, _ANY = "str", "int", "any"
-_Spec = tuple[tuple[str, str, bool, str], ...]  # (dataclass field, kind, required, wire key)
+# (wire key, fast type, empty allowed, kind, required, default): one per dataclass field, in order
+_Field = tuple[str, type, bool, str, bool, Any]
+_Spec = tuple[_Field, ...]
+_FAST = {_STR: str, _INT: int, _ANY: type(None)}  # values of this exact type pass unconverted
 
 
 class _Bad(Exception):
@@ -33,10 +36,10 @@ def _spec(cls: type, rename: dict[str, str] | None = None) -> _Spec:
     rename = rename or {}
     out = []
     for f in dataclasses.fields(cls):
-        if f.name == "kind":
-            continue
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        out.append((f.name, _kind(f.type), required, rename.get(f.name, f.name)))
+        kind = _kind(f.type)
+        default = None if required else f.default
+        out.append((rename.get(f.name, f.name), _FAST[kind], not required, kind, required, default))
     return tuple(out)
 
 
@@ -79,25 +82,30 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {_STR: to_str, _INT: to_int, _ANY: l
 
 
 def _build(cls: type, spec: _Spec, what: str, payload: Any) -> Any:
-    if not isinstance(payload, dict):
+    """``cls`` from ``payload``: values of the expected type pass as they are (the hot path),
+    anything else goes through :func:`_slow`. Fields are positional, in dataclass order."""
+    if type(payload) is not dict:
         raise MalformedEvent(what, f"payload is {type(payload).__name__}, not an object")
-    values: dict[str, Any] = {}
-    for name, kind, required, key in spec:
-        raw = payload.get(key)
-        if raw is None:
-            if required:
-                raise MalformedEvent(what, f"required field {key!r} is missing")
-            continue
+    get = payload.get
+    return cls(
+        *[
+            v if type(v := get(key)) is fast and (v or ok) else _slow(what, key, kind, req, default, v)
+            for key, fast, ok, kind, req, default in spec
+        ]
+    )
+
+
+def _slow(what: str, key: str, kind: str, required: bool, default: Any, raw: Any) -> Any:
+    if raw is not None:
         try:
             value = _CONVERT[kind](raw)
         except _Bad as exc:
             raise MalformedEvent(what, f"field {key!r}: {exc}") from None
-        if value is None or (required and value == ""):
-            if required:
-                raise MalformedEvent(what, f"required field {key!r} is empty")
-            continue
-        values[name] = value
-    return cls(**values)
+        if value is not None and (value != "" or not required):
+            return value
+    if required:
+        raise MalformedEvent(what, f"required field {key!r} is {'empty' if raw is not None else 'missing'}")
+    return default
 
 
 _EVENT_SPECS: dict[str, tuple[type, _Spec]] = {name: (cls, _spec(cls)) for name, cls in EVENT_TYPES.items()}

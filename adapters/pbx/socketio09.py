@@ -21,6 +21,7 @@ ERROR_REASONS = ("transport not supported", "client not handshaken", "unauthoriz
 ERROR_ADVICE = ("reconnect",)
 DEFAULT_MAX_FRAME = 1 << 20
 _TEXT_TYPES = frozenset((MESSAGE, CONNECT, ERROR, NOOP))
+_loads = json.JSONDecoder().decode
 
 _FRAME = re.compile(r"([0-8]):([0-9]*)(\+?):([^:]*)(?::(.*))?\Z", re.DOTALL)
 _ACK_DATA = re.compile(r"([0-9]+)(\+?)(.*)\Z", re.DOTALL)
@@ -77,7 +78,7 @@ DISCONNECT_PACKET = Packet(DISCONNECT)
 
 def _json_loads(text: str, what: str) -> Any:
     try:
-        return json.loads(text)
+        return _loads(text)
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"{what} with invalid JSON: {str(exc)[:80]}") from None
 
@@ -86,6 +87,8 @@ def decode(frame: str, max_size: int = DEFAULT_MAX_FRAME) -> Packet:
     """Decode one frame. Raises :class:`ProtocolError` (or :class:`FrameTooLarge`)."""
     if len(frame) > max_size:
         raise FrameTooLarge(f"frame of {len(frame)} characters exceeds the limit of {max_size}")
+    if frame.startswith("5:::"):  # the hot path: an event on the main endpoint, no ack
+        return _event(_json_loads(frame[4:], "event"), {})
     m = _FRAME.match(frame)
     if m is None:
         raise ProtocolError(f"not a Socket.IO 0.9 frame: {frame[:40]!r}")
@@ -95,13 +98,7 @@ def decode(frame: str, max_size: int = DEFAULT_MAX_FRAME) -> Packet:
         raise ProtocolError(f"'+' without a message id: {frame[:40]!r}")
     common: dict[str, Any] = {"id": pid, "ack_data": plus, "endpoint": endpoint}
     if ptype == EVENT:
-        body = _json_loads(data or "", "event")
-        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-            raise ProtocolError("event without a name")
-        args = body.get("args", [])
-        if not isinstance(args, list):
-            raise ProtocolError("event args is not a list")
-        return Packet(EVENT, name=body["name"], args=tuple(args), **common)
+        return _event(_json_loads(data or "", "event"), common)
     if ptype == ACK:
         am = _ACK_DATA.match(data or "")
         if am is None:
@@ -115,6 +112,15 @@ def decode(frame: str, max_size: int = DEFAULT_MAX_FRAME) -> Packet:
     if ptype in (DISCONNECT, HEARTBEAT):
         return Packet(ptype, **common)
     return Packet(ptype, data=data if data is not None else "", **common)
+
+
+def _event(body: Any, common: dict[str, Any]) -> Packet:
+    if type(body) is not dict or type(body.get("name")) is not str:
+        raise ProtocolError("event without a name")
+    args = body.get("args", [])
+    if type(args) is not list:
+        raise ProtocolError("event args is not a list")
+    return Packet(EVENT, name=body["name"], args=tuple(args), **common)
 
 
 def _dumps(value: Any) -> str:

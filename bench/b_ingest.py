@@ -1,0 +1,114 @@
+"""Ingest throughput of the PBX link: our PbxClient vs Node's socket.io-client 0.9.16.
+
+Strategy: one real socket.io@0.9.19 server (tests/node/sio_server.js) floods N ``channel_*``
+events to one connected client at a time; each client times first-to-last event. Same run, same
+server, so the ratio compares across machines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from adapters.pbx.client import PbxClient
+from bot.events import PbxEvent
+
+N = 200_000
+KEY, DOMAIN = "bench-key", "bench.onpbx.ru"
+NODE_DIR = Path(__file__).resolve().parent.parent / "tests" / "node"
+
+
+class _Server:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    async def line(self, event: str) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        while raw := await self.proc.stdout.readline():
+            msg: dict[str, Any] = json.loads(raw)
+            if msg.get("event") == event:
+                return msg
+        raise RuntimeError(f"the Node server ended before {event!r}")
+
+    async def send(self, **msg: Any) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(msg) + "\n").encode())
+        await self.proc.stdin.drain()
+
+
+async def _start_server() -> tuple[_Server, str]:
+    cfg = {"port": 0, "key": KEY, "domain": DOMAIN, "heartbeatInterval": 25, "heartbeatTimeout": 60}
+    proc = await asyncio.create_subprocess_exec(
+        "node", str(NODE_DIR / "sio_server.js"), json.dumps(cfg), cwd=str(NODE_DIR),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    server = _Server(proc)
+    port = (await server.line("listening"))["port"]
+    return server, f"http://127.0.0.1:{port}"
+
+
+async def _ours(server: _Server, url: str, n: int) -> float:
+    done = asyncio.Event()
+    count, first = 0, 0.0
+
+    async def on_event(_: PbxEvent) -> None:
+        nonlocal count, first
+        if count == 0:
+            first = time.perf_counter()
+        count += 1
+        if count == n:
+            done.set()
+
+    client = PbxClient(url, DOMAIN, KEY, on_event=on_event, command_timeout=30.0)
+    task = asyncio.create_task(client.run())
+    try:
+        await client.wait_connected(10)
+        await server.line("command")  # our subscribe arrived: the session is complete
+        await server.send(cmd="flood", n=n)
+        await asyncio.wait_for(done.wait(), 300)
+        return n / (time.perf_counter() - first)
+    finally:
+        await client.close()
+        await asyncio.wait_for(task, 10)
+
+
+async def _theirs(server: _Server, url: str, n: int) -> float:
+    proc = await asyncio.create_subprocess_exec(
+        "node", str(NODE_DIR / "ingest_client.js"), url, KEY, DOMAIN, str(n), cwd=str(NODE_DIR),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    client = _Server(proc)
+    try:
+        await client.line("connected")
+        await server.send(cmd="flood", n=n)
+        result = await asyncio.wait_for(client.line("counted"), 300)
+        return n / (float(result["ms"]) / 1000.0)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
+        await server.line("disconnect")
+
+
+async def run(n: int = N) -> dict[str, Any]:
+    """events/s of our client and of Node's, and their ratio (>= 1.0: we keep up with Node)."""
+    logging.getLogger("adapters.pbx").setLevel(logging.ERROR)
+    if shutil.which("node") is None or not (NODE_DIR / "node_modules" / "socket.io-client").exists():
+        return {"ingest_note": "Node or tests/node/node_modules missing: nothing measured (run `make node`)"}
+    server, url = await _start_server()
+    try:
+        theirs = await _theirs(server, url, n)
+        ours = await _ours(server, url, n)
+    finally:
+        server.proc.kill()
+        await server.proc.wait()
+    return {
+        "ingest_events_per_s": ours,
+        "ingest_events_per_s_node_client": theirs,
+        "ingest_ratio_vs_node_client": ours / theirs,
+    }
