@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from bot.calls import CallTracker, CallUpdate
@@ -316,3 +317,19 @@ def test_duplicate_and_unknown_events_are_ignored() -> None:
     assert tracker.feed(destroy("nobody", "NO_ANSWER")) == []
     assert tracker.feed(answer("nobody")) == [] and tracker.feed(bridge("x", "y")) == []
     assert len(tracker.feed(a_leg("A1"))) == 1 and tracker.feed(a_leg("A1")) == []
+
+
+def test_missed_is_decided_once_whatever_the_destroy_order() -> None:
+    ends = [
+        destroy("A1-B201", "NO_ANSWER"),
+        destroy("A1-B202", "USER_BUSY"),
+        destroy("A1", "ORIGINATOR_CANCEL"),
+    ]
+    for order in itertools.permutations(ends):
+        for dup in (False, True):
+            clock = Clock()
+            tracker = CallTracker(clock=clock)
+            tail = [*order, *order] if dup else list(order)
+            ups = feed_all(tracker, [*missed_group_call(clock), *tail], clock)
+            assert len(missed_of(ups)) == 1 and len(tracker) == 0
+            assert sum(u.finished for u in ups) == 1
