@@ -39,6 +39,6 @@ EVENTS.forEach(function (name) {
 });
 setTimeout(function () {
   out({ev: 'done'});
-  socket.disconnect();
+  if (socket.socket.connected) socket.disconnect();  // 0.9.16 throws when never connected
   setTimeout(function () { process.exit(0); }, 50);
 }, cfg.duration_ms || 1000);

@@ -144,7 +144,8 @@ class PbxSimulator:
             self._changed.notify_all()
 
     async def wait_for(self, predicate: Callable[[], bool]) -> None:
-        """Wait until ``predicate()`` holds (re-checked after every event, command and connection).
+        """Wait until ``predicate()`` holds (re-checked after every event, command, heartbeat answer
+        and connection change).
         Wrap it in ``asyncio.timeout`` yourself."""
         async with self._changed:
             await self._changed.wait_for(predicate)
@@ -204,6 +205,7 @@ class PbxSimulator:
             return
         if packet.type == HEARTBEAT:
             session.on_heartbeat()
+            await self._notify()
         elif packet.type == DISCONNECT and not packet.endpoint:
             await session.send(DISCONNECT_PACKET)
             await session.close()
