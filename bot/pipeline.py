@@ -7,6 +7,7 @@ and wakes the delivery worker. One bad event or a store hiccup is logged and dro
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -14,13 +15,17 @@ from collections.abc import Callable
 from bot.alerts import AlertRouter
 from bot.calls import CallTracker, CallUpdate
 from bot.domain import RegistrationChange, SipUser
-from bot.errors import BotError
+from bot.errors import BotError, StorageError
 from bot.events import Blf, PbxEvent, Registration
 from bot.ports import Store
 from bot.presence import Presence
 from bot.registrations import RegistrationTracker
 
 logger = logging.getLogger(__name__)
+
+#: pauses between retries of an alert that could not be enqueued (a locked or busy database):
+#: the tracker has already decided the call, so dropping it would lose the alert for good
+ENQUEUE_RETRY_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 class EventPipeline:
@@ -85,7 +90,7 @@ class EventPipeline:
         now = self._clock()
         enqueued = 0
         for update in updates:
-            enqueued += await self._router.on_call_update(update, now)
+            enqueued += await self._enqueue_call(update, now)
             call_id = update.card.call_id
             if update.finished:
                 await self._store.delete_call(call_id)
@@ -94,6 +99,17 @@ class EventPipeline:
                 if snapshot:
                     await self._store.save_call(call_id, snapshot, now)
         self._wake(enqueued)
+
+    async def _enqueue_call(self, update: CallUpdate, now: float) -> int:
+        """Route one call update, retrying a store error a few times (back-pressures the link)."""
+        for pause in ENQUEUE_RETRY_S:
+            try:
+                return await self._router.on_call_update(update, now)
+            except StorageError as exc:
+                logger.warning("alert for call %s not stored yet, retrying in %.1f s: %s",
+                               update.card.call_id, pause, exc)
+                await asyncio.sleep(pause)
+        return await self._router.on_call_update(update, now)
 
     async def _registration_changes(self, changes: list[RegistrationChange]) -> None:
         if not changes:
