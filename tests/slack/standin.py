@@ -133,6 +133,7 @@ class SlackStandIn:
         self.ws = ws
         await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
         self.ws_connected.set()
+        await self._notify()
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
                 self.acks.append(json.loads(msg.data))
