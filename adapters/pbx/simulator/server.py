@@ -2,7 +2,8 @@
 
 Strategy: HTTP handshake and the websocket loop are thin drivers around the sans-I/O codec
 (:mod:`adapters.pbx.socketio09`); events come from :class:`.engine.Engine` (traffic, scenarios,
-commands) and go only to sessions subscribed to their group.
+commands) and go only to sessions subscribed to their group: a socket that has not sent
+``subscribe`` receives no events at all (only ``1::``, heartbeats and its own callbacks).
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class PbxSimulator:
         """Listen on ``host:port`` (0 = ephemeral) and start traffic; returns the actual port."""
         app = web.Application()
         app.router.add_get("/socket.io/1/", self._handshake)
+        app.router.add_get("/socket.io/1", self._handshake)  # 0.9.19 accepts both
         app.router.add_get("/socket.io/1/websocket/{sid}", self._websocket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
