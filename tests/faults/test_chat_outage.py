@@ -5,6 +5,7 @@ is delivered once, in order per chat."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from aiogram import Bot
@@ -41,10 +42,11 @@ class OutageStandIn(StandIn):
         return await super()._handle(request)
 
 
-async def test_a_minute_of_5xx_then_everything_once_in_order(tmp_path: object) -> None:
+async def test_a_minute_of_5xx_then_everything_once_in_order(tmp_path: Path) -> None:
     clock = FakeClock()
-    store = await SqliteStore.open(str(tmp_path) + "/outage.sqlite3")  # type: ignore[operator]
-    async with OutageStandIn(clock, down_until=clock.now + 60.0) as api:
+    store = await SqliteStore.open(str(tmp_path / "outage.sqlite3"))
+    api = OutageStandIn(clock, down_until=clock.now + 60.0)
+    async with api:
         bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api.url)))
         try:
             worker = DeliveryWorker(store, {"telegram": TelegramSender(bot, rate=1000.0)}, FakeRenderer(),
