@@ -41,6 +41,8 @@ def to_html(message: OutMessage) -> str:
 def _fit(text: str, style: str, budget: int) -> int:
     """How many leading characters of ``text`` fit into ``budget``, cut at a line break or a
     space when there is one."""
+    if size(span_html(text, style)) <= budget:
+        return len(text)
     lo, hi = 0, len(text)
     while lo < hi:
         mid = (lo + hi + 1) // 2
