@@ -169,3 +169,10 @@ async def test_message_is_broadcast_to_message_subscribers(probe: Probe, sim: Pb
     await quiet.command("trunk_list")
     assert quiet.events == []
     await quiet.close()
+
+
+async def test_an_unknown_command_is_recorded_but_not_answered(probe: Probe, sim: PbxSimulator) -> None:
+    await probe.send(event("launch_rockets", {"callback_hash": "zzzzzzzzzzzzzzzz"}))
+    reply = await probe.command("reloadgw", {"num": "74951112233"})
+    assert reply["hash"] == f"h{2:015d}"  # the next callback is the reloadgw one
+    assert sim.commands_received[-2] == ("launch_rockets", {"callback_hash": "zzzzzzzzzzzzzzzz"})

@@ -138,3 +138,25 @@ async def test_random_traffic_flows_to_subscribers() -> None:
     assert all(isinstance(e, dict) for _, e in p.events)
     await p.close()
     await sim.stop()
+
+
+async def test_a_frozen_link_goes_silent_without_closing_and_comes_back() -> None:
+    sim = make_sim(heartbeat_interval=0.05, heartbeat_timeout=0.2)
+    await sim.start()
+    p = await Probe.open(sim, ALL)
+    p.answer_heartbeats = False
+    assert (await p.recv()).type == HEARTBEAT
+    await p.send(Packet(HEARTBEAT))
+    sim.freeze()
+    await sim.emit("blf", blf("201", "ringing", "u", "79161234567", 0))
+    with pytest.raises(TimeoutError):
+        await p.recv(0.4)  # nothing at all, for longer than the heartbeat timeout
+    assert sim.connected_clients == 1 and sim.events_sent == 0
+    sim.freeze(False)
+    p.answer_heartbeats = True
+    await sim.emit("blf", blf("202", "ringing", "u", "79161234567", 0))
+    async with asyncio.timeout(2):
+        await sim.wait_sent(1)
+    await p.until(lambda ev: [e["uid"] for _, e in ev] == ["202"])
+    await p.close()
+    await sim.stop()

@@ -62,6 +62,7 @@ class PbxSimulator:
         self.commands = Commands(self.engine, self.emit)
         self.commands_received: list[tuple[str, dict[str, Any]]] = []
         self.emitted: list[tuple[str, Payload]] = []
+        self.events_sent = 0  # event frames actually written to sockets (callbacks excluded)
         self.sessions: dict[str, Session] = {}
         self.handshakes = 0
         self._handshaken: set[str] = set()
@@ -121,6 +122,12 @@ class PbxSimulator:
                 await session.send(DISCONNECT_PACKET)
             await session.close()
 
+    def freeze(self, frozen: bool = True) -> None:
+        """Make every current link silent (no heartbeats, no events, input ignored) without
+        closing it, as a dead NAT or a hung PBX would; ``freeze(False)`` brings it back."""
+        for session in self.sessions.values():
+            session.frozen = frozen
+
     # --- events ---------------------------------------------------------------------------------
     async def emit(self, name: str, payload: Payload) -> None:
         """Emit one raw event as the PBX would (it also updates the simulated state)."""
@@ -137,8 +144,8 @@ class PbxSimulator:
         self.emitted.append((name, payload))
         packet = event(name, payload)
         for session in list(self.sessions.values()):
-            if session.wants(name):
-                await session.send(packet)
+            if session.wants(name) and not session.frozen and await session.send(packet):
+                self.events_sent += 1
         await self._notify()
 
     async def _notify(self) -> None:
@@ -155,6 +162,10 @@ class PbxSimulator:
     async def wait_emitted(self, n: int) -> None:
         """Wait until at least ``n`` events have been emitted in total (``len(self.emitted)``)."""
         await self.wait_for(lambda: len(self.emitted) >= n)
+
+    async def wait_sent(self, n: int) -> None:
+        """Wait until at least ``n`` event frames have been written to subscribed sockets."""
+        await self.wait_for(lambda: self.events_sent >= n)
 
     async def wait_clients(self, n: int) -> None:
         """Wait until at least ``n`` clients are connected."""
@@ -200,6 +211,8 @@ class PbxSimulator:
         return ws
 
     async def _on_frame(self, session: Session, text: str) -> None:
+        if session.frozen:
+            return
         try:
             packet = decode(text)
         except ProtocolError as exc:

@@ -37,6 +37,7 @@ class Session:
         self.heartbeats_sent = 0
         self.heartbeats_answered = 0
         self.dropped_reason = ""
+        self.frozen = False  # a silent link: nothing goes out, what comes in is ignored
         self._answered = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -48,6 +49,8 @@ class Session:
         """Send one packet; False if the socket is already closing."""
         if self.ws.closed:
             return False
+        if self.frozen:
+            return True
         async with self._lock:
             try:
                 await self.ws.send_str(encode(packet))
@@ -64,6 +67,8 @@ class Session:
         """Runs for the life of the session; closes the socket when a heartbeat goes unanswered."""
         while not self.ws.closed:
             await asyncio.sleep(self.heartbeat_interval)
+            if self.frozen:
+                continue
             self._answered.clear()
             if not await self.send(HEARTBEAT_PACKET):
                 return
@@ -71,6 +76,8 @@ class Session:
             try:
                 await asyncio.wait_for(self._answered.wait(), self.heartbeat_timeout)
             except TimeoutError:
+                if self.frozen:
+                    continue  # the answer was swallowed by the freeze, not lost by the client
                 logger.info("session %s: heartbeat timeout, dropping the client", self.sid)
                 self.dropped_reason = "heartbeat timeout"
                 await self.close()
