@@ -18,10 +18,11 @@ class Pacer:
     """Answers "when may this chat get its next message?" for :class:`PacingLimits`.
 
     A send at time ``t`` counts against the window until ``t + 60`` (exclusive), so any
-    half-open 60 s interval holds at most ``per_minute`` sends. Once half of that budget is used
-    in the window, sends are spread ``2 * 60 / per_minute`` apart (6 s for 20/min), so a long
-    burst gets a steady trickle (half the budget as a quick volley, half spread over the minute)
-    instead of a long stall after spending it all at once. No I/O, no clock of its own.
+    half-open 60 s interval holds at most ``per_minute`` sends. Only a short volley
+    (``per_minute // 5``, at least 1) may go at ``min_interval_s``; while that many sends are in
+    the window, sends are spread ``60 / (per_minute - volley)`` apart (3.75 s for 20/min), so a
+    long burst gets a steady trickle of 16 a minute instead of 20 quick sends and a 40 s stall.
+    No I/O, no clock of its own.
     """
 
     def __init__(self, window_s: float = WINDOW_S) -> None:
@@ -45,8 +46,8 @@ class Pacer:
             return now
         slot = max(now, sends[-1] + limits.min_interval_s)
         cap = limits.per_minute
-        if cap is not None and cap > 0 and len(sends) * 2 >= cap:
-            slot = max(slot, sends[-1] + 2 * self._window / cap)
+        if cap is not None and cap > 0 and len(sends) >= max(1, cap // 5):
+            slot = max(slot, sends[-1] + self._window / max(1, cap - max(1, cap // 5)))
         if cap is not None and len(sends) >= cap:
             slot = max(slot, sends[-cap] + self._window if cap > 0 else float("inf"))
         return slot

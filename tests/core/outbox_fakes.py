@@ -21,14 +21,22 @@ class FakeClock:
     def __init__(self, start: float = T0) -> None:
         self.now = start
         self.slept: list[float] = []
+        self._slept_more = asyncio.Event()
 
     def __call__(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
+        self._slept_more.set()
         self.now += seconds
         await asyncio.sleep(0)
+
+    async def wait_sleeps(self, count: int) -> None:
+        """Return once ``sleep`` was called at least ``count`` times."""
+        while len(self.slept) < count:
+            self._slept_more.clear()
+            await self._slept_more.wait()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -155,3 +156,23 @@ async def test_storage_failure_after_send_does_not_send_twice() -> None:
     await drive(worker, clock, clock.now + 30)
     assert [s.text for s in sender.delivered] == ["missed:c1"]
     assert await store.outbox_depth() == 0 and worker.delivered == 1
+
+
+@pytest.mark.timeout(10)
+async def test_run_keeps_going_through_a_storage_outage(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.outbox")
+    store, clock = FlakyStore(), FakeClock()
+    await store.ensure_chat(GROUP, title="t", language="en", timezone="UTC")
+    await store.enqueue("a", GROUP, missed(1), clock.now)
+    sender = RecordingSender(clock=clock)
+    worker = worker_for(store, clock, sender)
+    store.broken = {"due"}
+    task = asyncio.create_task(worker.run())
+    await clock.wait_sleeps(4)  # four failed passes, each followed by a backoff sleep
+    store.broken = set()
+    await sender.wait_delivered(1)
+    await worker.stop()
+    await asyncio.wait_for(task, 1)
+    assert clock.slept[:4] == [1.0, 2.0, 4.0, 8.0]
+    assert [s.text for s in sender.delivered] == ["missed:c1"]
+    assert sum("outbox pass failed" in r.getMessage() for r in caplog.records) >= 4
