@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from bot.backoff import Backoff
 from bot.errors import StorageError
 
-logger = logging.getLogger("bot.outbox")
+logger = logging.getLogger(__name__)
 
 
 class PassLoop:

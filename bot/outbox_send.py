@@ -15,7 +15,7 @@ from bot.errors import MessageGone, StorageError
 from bot.outbox_plan import Plan
 from bot.ports import AlertRenderer, ChatSender, Store
 
-logger = logging.getLogger("bot.outbox")
+logger = logging.getLogger(__name__)
 
 
 def render_plan(

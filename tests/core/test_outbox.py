@@ -115,7 +115,7 @@ async def test_restart_delivers_leftovers_exactly_once() -> None:
 
 
 async def test_no_sender_keeps_entries_logs_once_then_resumes(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.outbox")
+    caplog.set_level(logging.WARNING)
     store, clock = await new_store(GROUP, SLACK), FakeClock()
     telegram = RecordingSender(clock=clock)
     await store.enqueue("s1", SLACK, missed(1), clock.now)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain import ChatRef
+from bot.domain import Alert, ChatRef, ChatSettings, OutMessage
 from bot.errors import ChatGone, ChatMigrated, DeliveryError, RetryAfter, StorageError
 from bot.outbox import DeliveryWorker
 from storage.memory import MemoryStore
@@ -110,7 +110,7 @@ async def test_migration_moves_outbox_and_delivers_to_new_id() -> None:
 async def test_unexpected_sender_exception_is_logged_once_and_retried(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.outbox")
+    caplog.set_level(logging.WARNING)
     store, clock = await new_store(GROUP), FakeClock()
     sender = RecordingSender(clock=clock)
     sender.script(ValueError("sdk bug"), ValueError("sdk bug"))
@@ -160,7 +160,7 @@ async def test_storage_failure_after_send_does_not_send_twice() -> None:
 
 @pytest.mark.timeout(10)
 async def test_run_keeps_going_through_a_storage_outage(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.outbox")
+    caplog.set_level(logging.WARNING)
     store, clock = FlakyStore(), FakeClock()
     await store.ensure_chat(GROUP, title="t", language="en", timezone="UTC")
     await store.enqueue("a", GROUP, missed(1), clock.now)
@@ -176,3 +176,34 @@ async def test_run_keeps_going_through_a_storage_outage(caplog: pytest.LogCaptur
     assert clock.slept[:4] == [1.0, 2.0, 4.0, 8.0]
     assert [s.text for s in sender.delivered] == ["missed:c1"]
     assert sum("outbox pass failed" in r.getMessage() for r in caplog.records) >= 4
+
+
+class PickyRenderer(FakeRenderer):
+    """Cannot render call "c2" alone, nor any digest (a renderer bug, in miniature)."""
+
+    def render(self, alert: Alert, chat: ChatSettings) -> OutMessage:
+        if getattr(alert, "call_id", "") == "c2":
+            raise KeyError("missing translation")
+        return super().render(alert, chat)
+
+    def render_digest(self, alerts: list[Alert], chat: ChatSettings) -> OutMessage:
+        raise KeyError("missing translation")
+
+
+async def test_render_failure_drops_that_entry_loudly_and_the_chat_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, clock = await new_store(GROUP), FakeClock()
+    sender = RecordingSender(clock=clock)
+    for n in (1, 2, 3):
+        await store.enqueue(f"k{n}", GROUP, missed(n), clock.now)
+    worker = DeliveryWorker(store, {"telegram": sender}, PickyRenderer(), clock=clock, sleep=clock.sleep)
+    await drive(worker, clock, T0 + 30)
+    assert [s.text for s in sender.delivered] == ["missed:c1", "missed:c3"]
+    assert worker.dropped == 1 and await store.outbox_depth() == 0
+    assert any("cannot render single #2" in r.getMessage() for r in caplog.records)
+    await store.enqueue("k4", GROUP, missed(4), clock.now)
+    for n in (5, 6, 7):
+        await store.enqueue(f"k{n}", GROUP, missed(n), clock.now)
+    await drive(worker, clock, clock.now + 30)  # the digest fails: its head goes alone, then retry
+    assert covered(sender.delivered)[2:] == ["c4", "c5", "c6", "c7"]
