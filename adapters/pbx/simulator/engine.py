@@ -54,8 +54,13 @@ class Engine:
         run = run or Run()
         run.task = asyncio.create_task(self._play(run, steps))
         self._runs.add(run)
-        run.task.add_done_callback(lambda _t: self._runs.discard(run))
+        run.task.add_done_callback(lambda task: self._finished(run, task))
         return run
+
+    def _finished(self, run: Run, task: asyncio.Task[None]) -> None:
+        self._runs.discard(run)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("a simulated call failed: %r", task.exception())
 
     async def _play(self, run: Run, steps: list[Step]) -> None:
         loop = asyncio.get_running_loop()

@@ -9,9 +9,7 @@ commands) and go only to sessions subscribed to their group: a socket that has n
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +20,7 @@ from adapters.pbx.simulator.engine import Engine, now_ms
 from adapters.pbx.simulator.legs import Payload
 from adapters.pbx.simulator.roster import Roster
 from adapters.pbx.simulator.scenario import Scenario, compile_scenario
-from adapters.pbx.simulator.session import Session
+from adapters.pbx.simulator.session import Session, new_sid
 from adapters.pbx.simulator.traffic import TrafficPlanner, call_loop, phone_loop
 from adapters.pbx.socketio09 import (
     ACK,
@@ -40,10 +38,6 @@ from adapters.pbx.socketio09 import (
 from bot.errors import ProtocolError
 
 logger = logging.getLogger(__name__)
-
-
-def _new_sid() -> str:
-    return base64.b64encode(secrets.token_bytes(15)).decode().replace("/", "_").replace("+", "-")
 
 
 class PbxSimulator:
@@ -180,7 +174,7 @@ class PbxSimulator:
         if q.get("key") != self._key or q.get("domain") != self.domain:
             logger.info("handshake unauthorized (domain %r)", q.get("domain", ""))
             return web.Response(status=403, text="handshake unauthorized", headers=headers)
-        sid = _new_sid()
+        sid = new_sid()
         self._handshaken.add(sid)
         self.handshakes += 1
         body = format_handshake(Handshake(sid, self.heartbeat_timeout, self.close_timeout, ("websocket",)))
@@ -202,13 +196,19 @@ class PbxSimulator:
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
-                    await self._on_frame(session, msg.data)
+                    await self._on_frame_safely(session, msg.data)
         finally:
             beat.cancel()
             self.sessions.pop(sid, None)
             self._handshaken.discard(sid)
             await self._notify()
         return ws
+
+    async def _on_frame_safely(self, session: Session, text: str) -> None:
+        try:
+            await self._on_frame(session, text)
+        except Exception:  # one bad frame must not end the session
+            logger.exception("session %s: failed to handle a frame of %d characters", session.sid, len(text))
 
     async def _on_frame(self, session: Session, text: str) -> None:
         if session.frozen:

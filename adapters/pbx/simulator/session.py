@@ -8,13 +8,20 @@ dropped (the socket is closed, no ``0::``, as the stock server does).
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import secrets
 
 from aiohttp import web
 
 from adapters.pbx.socketio09 import HEARTBEAT_PACKET, Packet, encode
 
 logger = logging.getLogger(__name__)
+
+
+def new_sid() -> str:
+    """A session id shaped like 0.9.19's (15 random bytes, URL-safe base64, 20 characters)."""
+    return base64.b64encode(secrets.token_bytes(15)).decode().replace("/", "_").replace("+", "-")
 
 
 def group_of(name: str) -> str:
