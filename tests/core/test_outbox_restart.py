@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.domain import ChatRef
-from bot.errors import RetryAfter
+from bot.errors import ChatGone, ChatMigrated, MessageGone, RetryAfter
 from bot.outbox import DeliveryWorker
 from storage.sqlite import SqliteStore
 from tests.core.outbox_fakes import T0, FakeClock, FakeRenderer, RecordingSender, card, covered, drive, missed
@@ -43,4 +43,34 @@ async def test_new_worker_on_same_sqlite_file_delivers_leftovers_once(tmp_path: 
     assert [s.text for s in second.to(GROUP) if s.text.startswith("card")] == ["card:x:answered"]
     assert [(s.text, s.at) for s in second.to(OTHER)] == [("missed:c10", T0 + 30)]  # kept the wait
     assert await store.outbox_depth() == 0
+    await store.close()
+
+
+async def test_cards_migration_and_gone_chat_on_sqlite(tmp_path: Path) -> None:
+    store, clock = await SqliteStore.open(str(tmp_path / "bot.db")), FakeClock()
+    for chat in (GROUP, OTHER):
+        await store.ensure_chat(chat, title="t", language="en", timezone="UTC")
+    sender = RecordingSender(clock=clock)
+    worker = worker_for(store, clock, sender)
+    await store.upsert_card("card:x", GROUP, card("x", "ringing"), clock.now)
+    await drive(worker, clock, clock.now + 5)
+    await store.upsert_card("card:x", GROUP, card("x", "answered"), clock.now)
+    sender.script(MessageGone("gone"))  # the edit fails: a new message is posted
+    await drive(worker, clock, clock.now + 5)
+    await store.upsert_card("card:x", GROUP, card("x", "ended", ended_ms=1), clock.now)
+    sender.script(ChatMigrated("-100900"))  # the group became a supergroup
+    await drive(worker, clock, clock.now + 5)
+    new = ChatRef("telegram", "-100900")
+    assert [(s.op, s.chat, s.text, s.message_id) for s in sender.delivered] == [
+        ("send", GROUP, "card:x:ringing", "101"),
+        ("send", GROUP, "card:x:answered", "102"),
+        ("send", new, "card:x:ended", "103"),
+    ]
+    await store.enqueue("o1", OTHER, missed(1), clock.now)
+    sender.script(ChatGone("kicked"))
+    await drive(worker, clock, clock.now + 60)
+    settings = await store.get_chat(OTHER)
+    assert settings is not None and not settings.active
+    assert [e.dedup_key for e in await store.pending_for_chat(OTHER)] == ["o1"]
+    assert await store.outbox_depth() == 0  # inactive chats do not count
     await store.close()
