@@ -7,6 +7,7 @@ answered with ``chat.postMessage`` through :class:`SlackSender`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,7 +17,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from adapters.slack import blocks, inbound
-from bot.domain import ActionReply, OutMessage, Span
+from adapters.slack.people import UserNames
+from bot.domain import ActionReply, OutMessage, Span, UserRef
 from bot.errors import DeliveryError
 from bot.i18n import register, t
 from bot.ports import ChatCore, ChatSender
@@ -62,9 +64,12 @@ async def _post(respond: Respond | None, message: OutMessage, **kwargs: Any) -> 
 class SlackHandlers:
     """The three listeners; ``register(app)`` attaches them to a Bolt ``AsyncApp``."""
 
-    def __init__(self, core: ChatCore, sender: ChatSender, language: str = "ru") -> None:
+    def __init__(
+        self, core: ChatCore, sender: ChatSender, names: UserNames | None = None, language: str = "ru"
+    ) -> None:
         self.core = core
         self.sender = sender
+        self.names = names
         self.language = language
 
     def register(self, app: AsyncApp) -> None:
@@ -95,6 +100,9 @@ class SlackHandlers:
         if cmd is None:
             logger.error("slack: dropped an app_mention without channel or user")
             return
+        if self.names is not None:
+            name = await self.names.name_of(cmd.user.user_id)
+            cmd = dataclasses.replace(cmd, user=UserRef(cmd.user.platform, cmd.user.user_id, name, name))
         try:
             messages = await self.core.handle_command(cmd)
         except Exception:

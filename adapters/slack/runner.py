@@ -16,7 +16,8 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.handlers import SlackHandlers
-from adapters.slack.sender import _FAILURES, SlackSender, build_web_client, translate
+from adapters.slack.people import UserNames
+from adapters.slack.sender import SDK_FAILURES, SlackSender, build_web_client, translate
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.ports import ChatCore
@@ -49,7 +50,7 @@ class SlackAdapter:
             logger=logging.getLogger("slack_bolt"),
             name="onpbx-bot",
         )
-        SlackHandlers(core, self.sender, settings.bot_language).register(self.app)
+        SlackHandlers(core, self.sender, UserNames(self.client), settings.bot_language).register(self.app)
         self._host, self._port = host, settings.slack_http_port or 0
         self._socket: AsyncSocketModeHandler | None = None
         self._connect_task: asyncio.Task[None] | None = None
@@ -101,6 +102,6 @@ class SlackAdapter:
         """``auth.test`` for ``doctor``: "bot @name in team T"; DeliveryError (no secrets) on failure."""
         try:
             resp = await self.client.auth_test()
-        except _FAILURES as exc:
+        except SDK_FAILURES as exc:
             raise translate(exc, "auth.test") from None
-        return f"slack: bot @{resp.get('user', '?')} ({resp.get('user_id', '?')}) in {resp.get('team', '?')}"
+        return f"bot @{resp.get('user', '?')} ({resp.get('user_id', '?')}) in {resp.get('team', '?')}"

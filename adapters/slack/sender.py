@@ -6,7 +6,6 @@ handlers); whatever still fails becomes one of the core's delivery errors, never
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -109,7 +108,8 @@ def translate(exc: Exception, what: str) -> DeliveryError:
     return DeliveryError(f"slack {what}: {type(exc).__name__}")
 
 
-_FAILURES = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
+SDK_FAILURES = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError, ValueError)
+"""What a Web API call may raise: SDK errors, network errors, timeouts, unreadable answers."""
 
 
 class SlackSender:
@@ -129,7 +129,7 @@ class SlackSender:
             resp = await self.client.chat_postMessage(
                 channel=chat.chat_id, text=text, blocks=body, unfurl_links=False, unfurl_media=False
             )
-        except _FAILURES as exc:
+        except SDK_FAILURES as exc:
             raise translate(exc, "chat.postMessage") from None
         ts = resp.get("ts")
         if not ts:
@@ -140,5 +140,5 @@ class SlackSender:
         text, body = blocks.render(message)
         try:
             await self.client.chat_update(channel=chat.chat_id, ts=message_id, text=text, blocks=body)
-        except _FAILURES as exc:
+        except SDK_FAILURES as exc:
             raise translate(exc, "chat.update") from None

@@ -63,6 +63,7 @@ class SlackStandIn:
     async def start(self) -> SlackStandIn:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/link", self._link)
         app.router.add_post("/respond/{name}", self._respond)
         self._runner = web.AppRunner(app, access_log=None)
@@ -94,6 +95,8 @@ class SlackStandIn:
         raw = await request.text()
         if request.content_type == "application/json" and raw:
             return dict(json.loads(raw))
+        if request.method == "GET":
+            return dict(request.query)
         return {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -120,6 +123,8 @@ class SlackStandIn:
                 "channel": body.get("channel"),
                 "ts": body.get("ts") or f"1700000000.{self._ts:06d}",
             }
+        if method == "users.info":
+            return {"ok": True, "user": {"id": body.get("user"), "name": f"name-of-{body.get('user')}"}}
         return {"ok": False, "error": "unknown_method"}
 
     async def _respond(self, request: web.Request) -> web.Response:

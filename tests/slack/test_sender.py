@@ -148,7 +148,7 @@ async def test_edit_posts_chat_update_with_blocks(standin: SlackStandIn, sender:
 async def test_check_reports_the_bot_or_a_clean_error(standin: SlackStandIn) -> None:
     settings = slack_settings(slack_bot_token=TOKEN, slack_app_token="xapp-x", slack_api_url=standin.api_url)
     adapter = SlackAdapter(settings, RecordingCore())
-    assert await adapter.check() == "slack: bot @pbxbot (UBOT) in Team"
+    assert await adapter.check() == "bot @pbxbot (UBOT) in Team"
     standin.script("auth.test", 200, {"ok": False, "error": "invalid_auth"})
     with pytest.raises(DeliveryError, match="invalid_auth") as info:
         await adapter.check()

@@ -75,6 +75,7 @@ async def test_mention_is_acked_and_answered_in_channel(
     await standin.wait_for(lambda: acked(standin, "env-2") and bool(standin.ok_calls("chat.postMessage")))
     assert [(c.name, c.args, c.chat) for c in core.commands] == [("who", (), ChatRef("slack", "C0CHAN"))]
     assert not core.commands[0].is_private
+    assert core.commands[0].user.username == "name-of-U0ABC" == core.commands[0].user.display
     post = standin.ok_calls("chat.postMessage")[0]
     assert post.body["channel"] == "C0CHAN" and post.body["blocks"][0]["type"] == "section"
     assert post.headers["authorization"] == "Bearer xoxb-test-token"
