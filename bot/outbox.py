@@ -170,7 +170,7 @@ class DeliveryWorker:
             await self._store.reschedule([e.id for e in plan.entries], plan.until, plan.reason)
         if plan.action == "drop":
             head = plan.entries[0]
-            logger.info("card #%d for %s ended during quiet hours; not posted", head.id, turn.chat)
+            logger.info("dropping #%d for %s: %s", head.id, turn.chat, plan.reason)
             await self._ledger.mark([head.id], None, head.version, sent=False)
             self.dropped += 1
         self._wake_at[turn.chat] = turn.now if plan.action == "drop" else plan.until
@@ -180,7 +180,7 @@ class DeliveryWorker:
         chat, head = turn.chat, plan.entries[0]
         plan, message = render_plan(self._renderer, plan, turn.settings)
         if message is None:  # bad input: logged by render_plan, dropped so the chat goes on
-            await self._settle(Plan("drop", (head,)), turn)
+            await self._settle(Plan("drop", (head,), reason="it cannot be rendered"), turn)
             return 0
         self._pacer.record(chat, turn.now)
         try:

@@ -70,7 +70,9 @@ def plan_chat(
     if slot > now:
         return Plan("wait", until=slot, reason="paced")
     if is_card(head):
-        return Plan("drop" if _stale_card(head, settings) else "card", (head,))
+        if _stale_card(head, settings):
+            return Plan("drop", (head,), reason="a card of a call that ended during quiet hours")
+        return Plan("card", (head,))
     ready = takewhile(lambda e: e.next_attempt_at <= now, pending)
     alerts = tuple(e for e in ready if not is_card(e))
     if _fold(alerts, settings, remaining, threshold):
