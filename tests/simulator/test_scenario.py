@@ -9,13 +9,17 @@ from typing import Any
 
 import pytest
 
-from adapters.pbx.simulator import ScenarioError, load_scenario, parse_scenario
+from adapters.pbx.simulator import DEMO_PATH, ScenarioError, demo_scenario, load_scenario, parse_scenario
 from adapters.pbx.simulator.roster import Roster
 from adapters.pbx.simulator.scenario import compile_scenario
 from bot.errors import BotError
 from tests.simulator.probe import ALL, Probe, make_sim
 
 DEMO = Path(__file__).parents[2] / "adapters" / "pbx" / "simulator" / "demo.json"
+
+
+def test_the_demo_ships_as_package_data() -> None:
+    assert DEMO_PATH == DEMO and demo_scenario() == load_scenario(DEMO)
 CALL = {"from": "79161234567", "to": "500"}
 
 

@@ -5,16 +5,25 @@ sequences of wire-calls.md as pure functions; :mod:`.traffic` and :mod:`.scenari
 """
 
 from adapters.pbx.simulator.roster import Extension, Roster, Trunk
-from adapters.pbx.simulator.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from adapters.pbx.simulator.scenario import (
+    DEMO_PATH,
+    Scenario,
+    ScenarioError,
+    demo_scenario,
+    load_scenario,
+    parse_scenario,
+)
 from adapters.pbx.simulator.server import PbxSimulator
 
 __all__ = [
+    "DEMO_PATH",
     "Extension",
     "PbxSimulator",
     "Roster",
     "Scenario",
     "ScenarioError",
     "Trunk",
+    "demo_scenario",
     "load_scenario",
     "parse_scenario",
 ]

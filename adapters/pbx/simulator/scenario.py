@@ -39,6 +39,15 @@ class Scenario:
     steps: tuple[ScenarioStep, ...]
 
 
+DEMO_PATH = Path(__file__).with_name("demo.json")
+
+
+def demo_scenario() -> Scenario:
+    """The shipped demo (registrations, a missed ring-group call, answered calls, a phone going
+    offline), for ``make demo``."""
+    return load_scenario(DEMO_PATH)
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario JSON file."""
     try:
