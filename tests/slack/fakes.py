@@ -23,11 +23,14 @@ class RecordingCore:
         self.gate = asyncio.Event()
         self.gate.set()
         self.received = asyncio.Event()
+        self.fail = False  # raise from handle_command (a core bug must not kill the listener)
 
     async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:
         self.commands.append(cmd)
         self.received.set()
         await self.gate.wait()
+        if self.fail:
+            raise RuntimeError("core bug")
         return list(self.replies)
 
     async def handle_action(self, action: ChatAction) -> ActionReply:

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from adapters.slack import SlackAdapter
-from bot.domain import ChatAction, ChatCommand, ChatRef, UserRef
+from bot.domain import ChatAction, ChatCommand, ChatRef, OutMessage, UserRef
 from tests.slack.fakes import RecordingCore, sign, slack_settings
 from tests.slack.standin import SlackStandIn
 
@@ -155,3 +155,21 @@ async def test_button_press_reaches_handle_action(
     edit, toast = (r for _, r in standin.responses)
     assert edit["replace_original"] is True and edit["text"] == "Called back"
     assert toast["response_type"] == "ephemeral" and toast["text"] == "Calling…"
+
+
+async def test_core_failure_and_many_replies(
+    adapter: SlackAdapter, standin: SlackStandIn, core: RecordingCore
+) -> None:
+    core.fail = True
+    body = slash_body(standin, "who")
+    assert (await post(adapter, body, sign(SECRET, body)))[0] == 200
+    await standin.wait_for(lambda: len(standin.responses) == 1)
+    assert standin.responses[0][1]["text"] == "Что-то пошло не так, попробуйте ещё раз."
+    core.fail = False
+    core.replies = [OutMessage.plain(f"part {i}") for i in range(8)]
+    body = slash_body(standin, "calls")
+    assert (await post(adapter, body, sign(SECRET, body)))[0] == 200
+    await standin.wait_for(lambda: len(standin.responses) == 6)  # response_url takes at most five
+    texts = [r["text"] for _, r in standin.responses[1:]]
+    assert texts[:4] == ["part 0", "part 1", "part 2", "part 3"]
+    assert texts[4] == "part 4\n\npart 5\n\npart 6\n\npart 7"
