@@ -120,8 +120,8 @@ def scope_exts(ctx: Ctx) -> list[str] | None:
     return None if ctx.role is not None and ctx.role >= Role.ADMIN else ctx.bound
 
 
-async def dial_target(ctx: Ctx, raw: str) -> DialTarget:
-    """Classify, apply the admins' dial switches and the per-user rate limit."""
+async def allowed_target(ctx: Ctx, raw: str) -> DialTarget:
+    """Classify and apply the admins' dial switches (no rate limit is spent)."""
     target = classify(raw, ctx.deps.settings.bot_country)
     store = ctx.deps.store
     check(
@@ -129,6 +129,12 @@ async def dial_target(ctx: Ctx, raw: str) -> DialTarget:
         allow_international=await store.get_setting(INTERNATIONAL_KEY) == "on",
         allow_premium=await store.get_setting(PREMIUM_KEY) == "on",
     )
+    return target
+
+
+async def dial_target(ctx: Ctx, raw: str) -> DialTarget:
+    """Classify, apply the admins' dial switches and the per-user rate limit."""
+    target = await allowed_target(ctx, raw)
     wait = ctx.deps.limiter.retry_after(ctx.user_key, ctx.deps.clock())
     if wait > 0:
         raise InvalidArgument("dial.rate", limit=ctx.deps.limiter.per_minute, wait=int(wait) + 1)

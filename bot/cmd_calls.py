@@ -10,6 +10,7 @@ from bot import args
 from bot.cmd_base import (
     Ctx,
     Handler,
+    allowed_target,
     call_line,
     calls_of,
     dial_target,
@@ -17,7 +18,6 @@ from bot.cmd_base import (
     known_extension,
     scope_exts,
 )
-from bot.dialpolicy import classify
 from bot.domain import ActiveCall, Button, OutMessage, Span
 from bot.errors import InvalidArgument
 from bot.i18n import register
@@ -63,7 +63,7 @@ async def call(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 1, ctx.text("call.usage"))
     number, from_raw = split_from(ctx.args)
     if from_raw is None and len(ctx.bound) > 1:
-        classify(number, ctx.deps.settings.bot_country)  # a bad number is refused before asking
+        await allowed_target(ctx, number)  # a bad or forbidden number is refused before asking
         rows = tuple((Button(ext, "call", f"{number} from {ext}"),) for ext in ctx.bound)
         return [OutMessage((Span(ctx.text("call.which")),), rows)]
     if from_raw is None and not ctx.bound:

@@ -19,6 +19,10 @@ register(
         "who.none": ("No extensions known yet.", "Внутренние номера пока неизвестны."),
         "who.online": ("online", "в сети"),
         "who.offline": ("offline", "не в сети"),
+        "who.blf.ringing": ("ringing", "звонит"),
+        "who.blf.answered": ("on a call", "разговаривает"),
+        "who.blf.hangup": ("idle", "свободен"),
+        "who.blf.unregistered": ("unregistered", "не зарегистрирован"),
         "trunks.title": ("Trunks:", "Транки:"),
         "trunks.none": ("No trunks.", "Транков нет."),
         "reboot.usage": ("/reboot EXT [yealink|cisco]", "/reboot ДОБ [yealink|cisco]"),
@@ -38,6 +42,12 @@ register(
 )
 
 MODELS = ("yealink", "cisco")
+BLF_STATES = frozenset({"ringing", "answered", "hangup", "unregistered"})
+
+
+def blf_text(ctx: Ctx, blf: str) -> str:
+    """A lamp state in the chat's language; values the PBX may add later are shown raw."""
+    return ctx.text(f"who.blf.{blf}") if blf in BLF_STATES else blf
 
 
 def _states(users: list[SipUser], presence: PresenceView) -> list[ExtensionState]:
@@ -62,7 +72,7 @@ async def who(ctx: Ctx) -> list[OutMessage]:
     spans: list[Span] = [Span(ctx.text("who.title"))]
     for s in states:
         status = ctx.text("who.online" if s.online else "who.offline")
-        extra = " · ".join(x for x in (s.name, s.blf, s.agent, s.ip) if x)
+        extra = " · ".join(x for x in (s.name, blf_text(ctx, s.blf), s.agent, s.ip) if x)
         spans += [Span("\n"), Span(s.ext, "code"), Span(f" {status}" + (f" · {extra}" if extra else ""))]
     return [OutMessage(tuple(spans))]
 

@@ -48,6 +48,18 @@ async def test_from_unknown_extension_is_checked_against_user_list(bot: Conversa
     assert bot.pbx.names() == ["user_list"]
 
 
+async def test_several_bound_extensions_refuse_a_forbidden_number_before_asking(bot: Conversation) -> None:
+    await bot.bind("202")
+    [msg] = await bot.say("2", "/call +44 20 7946 0958")
+    assert "Calls abroad are disabled" in msg.text and not msg.buttons
+    [msg] = await bot.say("2", "/call 12ab")
+    assert "not a phone number" in msg.text and not msg.buttons
+    assert bot.pbx.sent == []
+    await bot.text("1", "/dial international on")
+    [msg] = await bot.say("2", "/call +44 20 7946 0958")
+    assert "Which one" in msg.text and len(msg.buttons) == 2 and bot.pbx.sent == []
+
+
 async def test_several_bound_extensions_ask_which(bot: Conversation) -> None:
     await bot.bind("202")
     [msg] = await bot.say("2", "/call 89161234567")

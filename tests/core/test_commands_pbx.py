@@ -25,10 +25,28 @@ async def test_who_merges_user_list_and_presence(bot: Conversation) -> None:
     [msg] = await bot.say("3", "/who")
     lines = msg.text.splitlines()
     assert lines[0] == "Extensions:"
-    assert lines[1] == "201 online · Anna · answered · Yealink T46 · 10.0.0.5"
+    assert lines[1] == "201 online · Anna · on a call · Yealink T46 · 10.0.0.5"
     assert lines[2] == "202 offline · Boris · unregistered"
     assert any(s.style == "code" and s.text == "201" for s in msg.spans)
     assert bot.pbx.names() == ["user_list"]
+
+
+async def test_who_translates_blf_states_in_russian() -> None:
+    conv = Conversation(language="ru")
+    await conv.bind("201")
+    await conv.grant("3", Role.VIEWER)
+    for ext, blf in (("201", "ringing"), ("202", "answered"), ("203", "hangup"),
+                     ("204", "unregistered"), ("205", "parked")):
+        conv.presence.set(ext, online=True, blf=blf)
+    lines = (await conv.text("3", "/who")).splitlines()
+    assert lines[1:] == ["201 в сети · звонит", "202 в сети · разговаривает", "203 в сети · свободен",
+                         "204 в сети · не зарегистрирован", "205 в сети · parked"]
+
+
+async def test_who_translates_blf_states_in_english(bot: Conversation) -> None:
+    bot.presence.set("201", online=True, blf="ringing")
+    bot.presence.set("202", online=True, blf="hangup")
+    assert (await bot.text("3", "/who")).splitlines()[1:] == ["201 online · ringing", "202 online · idle"]
 
 
 async def test_who_with_nothing_known(bot: Conversation) -> None:
