@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ from adapters.pbx.socketio09 import (
 from bot.errors import ProtocolError
 
 logger = logging.getLogger(__name__)
+EMITTED_KEPT = 10_000
 
 
 class PbxSimulator:
@@ -55,7 +57,10 @@ class PbxSimulator:
         self.engine = Engine(domain, self.roster, self._broadcast, seed=seed, time_scale=time_scale)
         self.commands = Commands(self.engine, self.emit)
         self.commands_received: list[tuple[str, dict[str, Any]]] = []
-        self.emitted: list[tuple[str, Payload]] = []
+        #: the most recent events emitted (bounded: a long soak must not grow without limit);
+        #: ``emitted_total`` counts every one
+        self.emitted: deque[tuple[str, Payload]] = deque(maxlen=EMITTED_KEPT)
+        self.emitted_total = 0
         self.events_sent = 0  # event frames actually written to sockets (callbacks excluded)
         self.sessions: dict[str, Session] = {}
         self.handshakes = 0
@@ -136,6 +141,7 @@ class PbxSimulator:
 
     async def _broadcast(self, name: str, payload: Payload) -> None:
         self.emitted.append((name, payload))
+        self.emitted_total += 1
         packet = event(name, payload)
         for session in list(self.sessions.values()):
             if session.wants(name) and not session.frozen and await session.send(packet):
@@ -154,8 +160,8 @@ class PbxSimulator:
             await self._changed.wait_for(predicate)
 
     async def wait_emitted(self, n: int) -> None:
-        """Wait until at least ``n`` events have been emitted in total (``len(self.emitted)``)."""
-        await self.wait_for(lambda: len(self.emitted) >= n)
+        """Wait until at least ``n`` events have been emitted in total (``emitted_total``)."""
+        await self.wait_for(lambda: self.emitted_total >= n)
 
     async def wait_sent(self, n: int) -> None:
         """Wait until at least ``n`` event frames have been written to subscribed sockets."""
