@@ -88,8 +88,7 @@ def test_admin_list_after_revoke_and_a_bad_ref_in_process(
 
 
 def test_doctor_against_the_simulator(tmp_path: Path, simulator: Sim) -> None:
-    env = {"ONPBX_DOMAIN": SIM_DOMAIN, "ONPBX_KEY": SIM_KEY, "ONPBX_URL": simulator.url}
-    done = run_cli(tmp_path, "doctor", **env)
+    done = run_cli(tmp_path, "doctor", ONPBX_DOMAIN=SIM_DOMAIN, ONPBX_KEY=SIM_KEY, ONPBX_URL=simulator.url)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     for check in ("settings", "database", "pbx"):
@@ -99,8 +98,7 @@ def test_doctor_against_the_simulator(tmp_path: Path, simulator: Sim) -> None:
 
 def test_doctor_with_a_wrong_key_fails_naming_the_domain(tmp_path: Path, simulator: Sim) -> None:
     wrong = "wrong-doctor-key-8080"
-    env = {"ONPBX_DOMAIN": SIM_DOMAIN, "ONPBX_KEY": wrong, "ONPBX_URL": simulator.url}
-    done = run_cli(tmp_path, "doctor", **env)
+    done = run_cli(tmp_path, "doctor", ONPBX_DOMAIN=SIM_DOMAIN, ONPBX_KEY=wrong, ONPBX_URL=simulator.url)
     assert done.returncode == 1, done.stdout + done.stderr
     [fail] = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
     assert "pbx" in fail and SIM_DOMAIN in fail, fail

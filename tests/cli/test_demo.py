@@ -1,0 +1,44 @@
+"""``onpbx-bot demo`` without a terminal: the scripted session shows every alert kind once."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import ROOT, TRACEBACK, run_cli
+
+SCENARIO = ROOT / "adapters" / "console" / "demo.json"
+EXT = re.compile(r"^\d{2,5}$")
+
+
+def external_missed_calls() -> list[str]:
+    """Callers of the scenario's missed calls from outside (internal ones do not alert by default)."""
+    steps = json.loads(SCENARIO.read_text(encoding="utf-8"))["steps"]
+    calls = [s["call"] for s in steps if "call" in s]
+    return [c["from"] for c in calls if c["outcome"] == "missed" and not EXT.match(c["from"])]
+
+
+def test_scenario_fits_in_twelve_seconds() -> None:
+    steps = json.loads(SCENARIO.read_text(encoding="utf-8"))["steps"]
+    missed = [s for s in steps if "call" in s and s["call"]["outcome"] == "missed"]
+    ends = [s["at"] + s["call"].get("ring_s", 0) for s in missed]
+    assert ends and max(ends) <= 11.0
+    assert any("unregister" in s for s in steps) and any("register" in s for s in steps)
+
+
+@pytest.mark.timeout(60)
+def test_scripted_demo_shows_each_alert_once(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "demo", "--duration", "12", timeout=45.0)
+    out = done.stdout
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not TRACEBACK.search(out + done.stderr)
+    missed = external_missed_calls()
+    assert len(missed) >= 2
+    assert out.count("📵") == len(missed), out  # exactly one alert per missed call
+    assert out.count("🔴 Телефон 201 не в сети") == 1 and out.count("🟢 Телефон 201 в сети") == 1, out
+    assert "> /who" in out and "Внутренние номера:" in out and "201 " in out.split("Внутренние номера:")[1]
+    assert "> /call +44 20 7946 0958" in out and "Звонки за границу запрещены" in out
+    assert out.rstrip().endswith("demo finished.")
