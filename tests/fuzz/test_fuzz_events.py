@@ -74,7 +74,7 @@ def test_frames_only_protocol_errors(frame: str) -> None:
         WORLD.feed(packet.name, packet.args[0] if packet.args else None)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(events, min_size=1, max_size=8))
 def test_event_payloads_never_break_the_pipeline(batch: list[tuple[str, Any]]) -> None:
     for name, payload in batch:
