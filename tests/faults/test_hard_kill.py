@@ -13,6 +13,7 @@ import pytest
 from tests.faults.harness import BotRig, call_events, settings_for
 
 pytestmark = pytest.mark.timeout(60)
+ROOT = str(Path(__file__).resolve().parents[2])
 
 CHILD = """
 import asyncio, sys
@@ -52,7 +53,7 @@ async def test_sigkill_between_create_and_destroy(tmp_path: Path) -> None:
     try:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-c", CHILD, rig.sim.url, str(rig.db), stdout=asyncio.subprocess.PIPE,
-            cwd=str(Path(__file__).resolve().parents[2]),
+            cwd=ROOT,
         )
         try:
             await _read_until(proc, b"up\n")
