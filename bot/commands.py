@@ -16,7 +16,7 @@ from bot.cmd_base import Ctx, Deps, Handler
 from bot.config import Settings
 from bot.dialpolicy import DialRateLimiter
 from bot.domain import ActionReply, AuditEntry, ChatAction, ChatCommand, ChatRef, ChatSettings, OutMessage
-from bot.errors import BotError, InvalidArgument, PbxCommandError, PbxTimeout, PbxUnavailable
+from bot.errors import BotError, InvalidArgument, PbxCommandError, PbxTimeout, PbxUnavailable, StorageError
 from bot.i18n import register, t
 from bot.policy import decide, effective_role
 from bot.ports import CallsView, PbxApi, PresenceView, Store
@@ -41,6 +41,8 @@ register(
         "pbx.refused": ("PBX refused: {code}", "АТС отказала: {code}"),
         "pbx.timeout": ("PBX did not answer in time.", "АТС не ответила вовремя."),
         "pbx.unavailable": ("PBX link is down, try again later.", "Нет связи с АТС, попробуйте позже."),
+        "storage.busy": ("The bot's database is busy; try again in a moment.",
+                         "База данных бота занята; повторите через минуту."),
         "internal.error": ("Something went wrong; the error was logged.",
                            "Что-то пошло не так; ошибка записана в журнал."),
         "confirm.unknown": ("This confirmation has expired or was already used.",
@@ -96,6 +98,9 @@ class CommandService:
             await self._deps.store.remember_person(cmd.user)
             cmd = dataclasses.replace(cmd, name=cmd.name.strip().lstrip("/").lower())
             return await self._run(cmd, chat, confirmed=False)
+        except StorageError as exc:
+            logger.warning("command %s in %s not run: %s", cmd.name, cmd.chat, exc)
+            return [OutMessage.plain(t(self._deps.settings.bot_language, "storage.busy"))]
         except Exception:
             logger.exception("command %s in %s failed before it ran", cmd.name, cmd.chat)
             return [OutMessage.plain(t(self._deps.settings.bot_language, "internal.error"))]
@@ -177,6 +182,10 @@ class CommandService:
         except PbxUnavailable:
             ctx.result = "unavailable"
             return [ctx.say("pbx.unavailable")]
+        except StorageError as exc:
+            ctx.result = "storage busy"
+            logger.warning("command %s: %s", ctx.cmd.name, exc)
+            return [ctx.say("storage.busy")]
         except Exception as exc:
             ctx.result = "error: " + type(exc).__name__
             level = logging.ERROR if isinstance(exc, BotError) else logging.CRITICAL
