@@ -1,7 +1,7 @@
 """Fixtures for driving ``onpbx-bot`` as a real subprocess.
 
 Strategy: every process runs with HOME and cwd in tmp so no ``.env`` is picked up, and a minimal
-environment (no inherited ONPBX_/BOT_/TELEGRAM_/SLACK_ variables). One simulator per module.
+environment (no inherited ONPBX_/BOT_/TELEGRAM_/SLACK_ variables). One simulator per session.
 """
 
 from __future__ import annotations
@@ -88,9 +88,9 @@ class Sim:
     first_line: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    """One ``onpbx-bot simulate`` per test module, on a free port."""
+    """One ``onpbx-bot simulate`` shared by the CLI tests, on a free port."""
     home = tmp_path_factory.mktemp("sim")
     port = free_port()
     proc = spawn_cli(home, "simulate", "--port", str(port), "--domain", SIM_DOMAIN, "--key", SIM_KEY)
