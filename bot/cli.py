@@ -137,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sim_cli.run(args)
     try:
         settings = load_settings()
-        setup_logging(settings.bot_log_level, settings.bot_log_format, settings.secrets())
+        quiet = args.command in ("admin", "doctor")  # their output is for a person: no INFO chatter
+        level = "WARNING" if quiet else settings.bot_log_level
+        setup_logging(level, settings.bot_log_format, settings.secrets())
         if args.command == "run":
             return asyncio.run(cmd_run(settings))
         if args.command == "demo":
