@@ -155,7 +155,7 @@ def covered(text: str) -> int:
     head = DIGEST.match(text)
     if head:
         return int(head.group(1))
-    return 1 if text.startswith("Missed call") else 0
+    return 1 if "Missed call" in text.partition("\n")[0] else 0  # the title follows an emoji
 
 
 async def burst_run(
