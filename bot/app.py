@@ -21,6 +21,7 @@ from bot.commands import CommandService
 from bot.config import Settings
 from bot.domain import ActionReply, ChatAction, ChatCommand, ChatRef, OutMessage
 from bot.errors import BotError
+from bot.events import PbxEvent
 from bot.outbox import DeliveryWorker
 from bot.pipeline import EventPipeline
 from bot.ports import ChatCore, ChatSender, Store
@@ -30,7 +31,11 @@ from bot.render import Renderer
 
 logger = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 8.0
+#: events read from the PBX but not yet through the pipeline; a full queue back-pressures the
+#: link. The queue keeps the socket reader free for heartbeats and command callbacks while the
+#: pipeline waits for the database.
+EVENT_QUEUE_SIZE = 10_000
+DRAIN_TIMEOUT_S = 2.5
 
 
 class TimedCore:
@@ -97,7 +102,7 @@ class Application:
             settings.onpbx_domain,
             settings.onpbx_key.get_secret_value(),
             events=settings.event_groups,
-            on_event=self.pipeline.handle,
+            on_event=self._queue_event,
             on_state=self._on_link_state,
             command_timeout=settings.onpbx_command_timeout,
             max_frame=settings.onpbx_max_frame,
@@ -116,6 +121,7 @@ class Application:
         self.core: ChatCore = TimedCore(self.commands, self._observe_command)
         self.adapters: list[Any] = self._chat_adapters() if chat_adapters else []
         self._tasks: list[asyncio.Task[Any]] = []
+        self._events: asyncio.Queue[PbxEvent] = asyncio.Queue(EVENT_QUEUE_SIZE)
 
     def _chat_adapters(self) -> list[Any]:
         adapters: list[Any] = []
@@ -188,6 +194,26 @@ class Application:
         if not task.cancelled() and task.exception() is not None:
             logger.error("background task %s died: %r", task.get_name(), task.exception())
 
+    async def _queue_event(self, event: PbxEvent) -> None:
+        await self._events.put(event)
+
+    async def _consume_events(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                await self.pipeline.handle(event)
+            finally:
+                self._events.task_done()
+
+    async def _drain_events(self) -> None:
+        """After the link closed: let the pipeline finish what was already read."""
+        if self._events.empty():
+            return
+        try:
+            await asyncio.wait_for(self._events.join(), DRAIN_TIMEOUT_S)
+        except TimeoutError:
+            logger.warning("stopped with %d PBX event(s) not processed", self._events.qsize())
+
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(1.0)
@@ -201,6 +227,7 @@ class Application:
         await self.pipeline.restore()
         if self.health is not None:
             await self.health.start()
+        self._spawn(self._consume_events(), "event pipeline")
         self._spawn(self.pbx.run(), "pbx link")
         self._spawn(self.worker.run(), "delivery worker")
         self._spawn(self._tick_loop(), "tick")
@@ -208,18 +235,21 @@ class Application:
             await adapter.start()
 
     async def stop(self) -> None:
-        """Stop everything within STOP_TIMEOUT_S; the outbox keeps what was not sent."""
-        for adapter in self.adapters:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(adapter.stop(), STOP_TIMEOUT_S / 2)
+        """Stop within 10 s: close the link, finish the events already read, stop delivery and
+        the chat adapters. The outbox keeps whatever was not sent."""
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.worker.stop(), 2.0)
+            await asyncio.wait_for(self.pbx.close(), 1.5)
+        await self._drain_events()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.pbx.close(), 2.0)
+            await asyncio.wait_for(self.worker.stop(), 1.5)
+        stops = [asyncio.wait_for(a.stop(), 3.0) for a in self.adapters]
+        for result in await asyncio.gather(*stops, return_exceptions=True):
+            if isinstance(result, BaseException):
+                logger.warning("a chat adapter did not stop cleanly: %r", result)
         if self.health is not None:
             await self.health.stop()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=2.0)
+            await asyncio.wait(tasks, timeout=1.0)
