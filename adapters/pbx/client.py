@@ -74,6 +74,7 @@ class PbxClient(cmd.PbxCommands):
         self._stats = LinkStats()
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._link: Link | None = None
+        self._opening: Link | None = None  # the link of the running session, up or not yet
         self._up = asyncio.Event()
         self._stop = asyncio.Event()
         self._closed = False
@@ -156,12 +157,10 @@ class PbxClient(cmd.PbxCommands):
         try:
             if self._closed:
                 return
-            async for packet in link.packets():
-                if packet.type == sio.EVENT:
-                    await self._dispatch(packet)
-                elif packet.type == sio.CONNECT and not packet.endpoint:
-                    self._up_with(link)
+            self._opening = link
+            await link.serve(self._dispatch)
         finally:
+            self._opening = None
             await link.ws.close()
 
     def _up_with(self, link: Link) -> None:
@@ -208,6 +207,10 @@ class PbxClient(cmd.PbxCommands):
     # --- incoming events ------------------------------------------------------------------------
 
     async def _dispatch(self, packet: sio.Packet) -> None:
+        if packet.type != sio.EVENT:
+            if packet.type == sio.CONNECT and not packet.endpoint and self._opening is not None:
+                self._up_with(self._opening)
+            return
         name = packet.name
         payload = packet.args[0] if packet.args else None
         if name == "callback":

@@ -58,6 +58,11 @@ def to_int(value: Any) -> int | None:
     """Integers, integral floats, and their text ("1375466463124", "1.0e3"); "" -> None."""
     if type(value) is int:
         return value
+    if type(value) is str:  # the common wire form ("1700000000000"): no strip, no copy
+        try:
+            return int(value)
+        except ValueError:
+            pass
     if isinstance(value, str):
         text = value.strip()
         if not text:
@@ -81,18 +86,28 @@ def _float(text: str) -> float:
 _CONVERT: dict[str, Callable[[Any], Any]] = {_STR: to_str, _INT: to_int, _ANY: lambda v: v}
 
 
-def _build(cls: type, spec: _Spec, what: str, payload: Any) -> Any:
-    """``cls`` from ``payload``: values of the expected type pass as they are (the hot path),
-    anything else goes through :func:`_slow`. Fields are positional, in dataclass order."""
-    if type(payload) is not dict:
-        raise MalformedEvent(what, f"payload is {type(payload).__name__}, not an object")
-    get = payload.get
-    return cls(
-        *[
-            v if type(v := get(key)) is fast and (v or ok) else _slow(what, key, kind, req, default, v)
-            for key, fast, ok, kind, req, default in spec
-        ]
-    )
+def _compile(cls: type, spec: _Spec, what: str) -> Callable[[Any], Any]:
+    """A builder of ``cls`` from a payload, generated once per class (as dataclasses does): each
+    field is read and type-checked inline; values of the expected type pass as they are (the hot
+    path), anything else goes through :func:`_slow`. Fields are positional, in dataclass order."""
+    lines = [
+        "def build(payload):",
+        "    if type(payload) is not dict:",
+        f"        raise MalformedEvent({what!r}, f'payload is {{type(payload).__name__}}, not an object')",
+        "    get = payload.get",
+    ]
+    for i, (key, fast, ok, kind, req, _) in enumerate(spec):
+        test = f"type(v{i}) is not {fast.__name__}" + ("" if ok else f" or not v{i}")
+        slow = f"_slow({what!r}, {key!r}, {kind!r}, {req!r}, defaults[{i}], v{i})"
+        lines += [f"    v{i} = get({key!r})", f"    if {test}: v{i} = {slow}"]
+    lines.append(f"    return cls({', '.join(f'v{i}' for i in range(len(spec)))})")
+    scope: dict[str, Any] = {
+        "cls": cls, "_slow": _slow, "MalformedEvent": MalformedEvent, "NoneType": type(None),
+        "defaults": tuple(f[5] for f in spec),
+    }  # fmt: skip
+    exec("\n".join(lines), scope)  # noqa: S102 - source built above from dataclass field names only
+    build: Callable[[Any], Any] = scope["build"]
+    return build
 
 
 def _slow(what: str, key: str, kind: str, required: bool, default: Any, raw: Any) -> Any:
@@ -108,35 +123,35 @@ def _slow(what: str, key: str, kind: str, required: bool, default: Any, raw: Any
     return default
 
 
-_EVENT_SPECS: dict[str, tuple[type, _Spec]] = {name: (cls, _spec(cls)) for name, cls in EVENT_TYPES.items()}
-_USER_SPEC = _spec(SipUser, {"exp_ms": "exp"})
-_TRUNK_SPEC = _spec(Trunk)
+_EVENT_BUILDERS = {name: _compile(cls, _spec(cls), name) for name, cls in EVENT_TYPES.items()}
+_USER_BUILDER = _compile(SipUser, _spec(SipUser, {"exp_ms": "exp"}), "user_list")
+_TRUNK_BUILDER = _compile(Trunk, _spec(Trunk), "trunk_list")
 
 
 def parse_event(name: str, payload: Any) -> PbxEvent:
     """The dataclass for event ``name``; ``RawEvent`` for names the contract does not model."""
-    entry = _EVENT_SPECS.get(name)
-    if entry is None:
+    build = _EVENT_BUILDERS.get(name)
+    if build is None:
         return RawEvent(name, payload)
-    event: PbxEvent = _build(entry[0], entry[1], name, payload)
+    event: PbxEvent = build(payload)
     return event
 
 
-def _listing(what: str, cls: type, spec: _Spec, data: Any) -> list[Any]:
+def _listing(what: str, build: Callable[[Any], Any], data: Any) -> list[Any]:
     if data is None:
         return []
     if isinstance(data, dict):  # some servers answer {"0": {...}, "1": {...}}
         data = list(data.values())
     if not isinstance(data, list):
         raise MalformedEvent(what, f"reply data is {type(data).__name__}, not a list")
-    return [_build(cls, spec, what, item) for item in data]
+    return [build(item) for item in data]
 
 
 def parse_user_list(data: Any) -> list[SipUser]:
     """``user_list`` reply data -> :class:`SipUser` entries."""
-    return _listing("user_list", SipUser, _USER_SPEC, data)
+    return _listing("user_list", _USER_BUILDER, data)
 
 
 def parse_trunk_list(data: Any) -> list[Trunk]:
     """``trunk_list`` reply data -> :class:`Trunk` entries."""
-    return _listing("trunk_list", Trunk, _TRUNK_SPEC, data)
+    return _listing("trunk_list", _TRUNK_BUILDER, data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,10 @@ ERROR_REASONS = ("transport not supported", "client not handshaken", "unauthoriz
 ERROR_ADVICE = ("reconnect",)
 DEFAULT_MAX_FRAME = 1 << 20
 _TEXT_TYPES = frozenset((MESSAGE, CONNECT, ERROR, NOOP))
-_loads = json.JSONDecoder().decode
+_DECODER = json.JSONDecoder()
+_loads = _DECODER.decode
+# The C scanner alone: decode() around it adds two whitespace regexes per call.
+_scan: Callable[[str, int], tuple[Any, int]] = getattr(_DECODER, "scan_once")  # noqa: B009 - untyped
 
 _FRAME = re.compile(r"([0-8]):([0-9]*)(\+?):([^:]*)(?::(.*))?\Z", re.DOTALL)
 _ACK_DATA = re.compile(r"([0-9]+)(\+?)(.*)\Z", re.DOTALL)
@@ -48,6 +52,8 @@ class Packet:
     def __post_init__(self) -> None:
         # Normalize so that decode(encode(p)) == p: text packets carry "" (never None), and
         # packets whose wire form has no data carry None.
+        if self.type == EVENT and self.data is None and not self.ack_id and type(self.args) is tuple:
+            return  # the hot path: a decoded event is already normal
         if self.type in _TEXT_TYPES:
             if self.data is None:
                 object.__setattr__(self, "data", "")
@@ -77,6 +83,12 @@ DISCONNECT_PACKET = Packet(DISCONNECT)
 
 
 def _json_loads(text: str, what: str) -> Any:
+    try:  # fast: one value filling the whole text; anything else takes decode()'s exact path
+        value, end = _scan(text, 0)
+        if end == len(text):
+            return value
+    except (ValueError, StopIteration, RecursionError):
+        pass
     try:
         return _loads(text)
     except (ValueError, RecursionError) as exc:
@@ -88,7 +100,7 @@ def decode(frame: str, max_size: int = DEFAULT_MAX_FRAME) -> Packet:
     if len(frame) > max_size:
         raise FrameTooLarge(f"frame of {len(frame)} characters exceeds the limit of {max_size}")
     if frame.startswith("5:::"):  # the hot path: an event on the main endpoint, no ack
-        return _event(_json_loads(frame[4:], "event"), {})
+        return _event(_json_loads(frame[4:], "event"), None)
     m = _FRAME.match(frame)
     if m is None:
         raise ProtocolError(f"not a Socket.IO 0.9 frame: {frame[:40]!r}")
@@ -114,13 +126,15 @@ def decode(frame: str, max_size: int = DEFAULT_MAX_FRAME) -> Packet:
     return Packet(ptype, data=data if data is not None else "", **common)
 
 
-def _event(body: Any, common: dict[str, Any]) -> Packet:
-    if type(body) is not dict or type(body.get("name")) is not str:
+def _event(body: Any, common: dict[str, Any] | None) -> Packet:
+    if type(body) is not dict or type(name := body.get("name")) is not str:
         raise ProtocolError("event without a name")
     args = body.get("args", [])
     if type(args) is not list:
         raise ProtocolError("event args is not a list")
-    return Packet(EVENT, name=body["name"], args=tuple(args), **common)
+    if common is None:  # positional: no keyword dict on the hot path
+        return Packet(EVENT, "", False, "", None, name, tuple(args))
+    return Packet(EVENT, name=name, args=tuple(args), **common)
 
 
 def _dumps(value: Any) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -21,6 +21,10 @@ from adapters.pbx.heartbeat import HeartbeatMonitor
 from bot.errors import AuthenticationError, HandshakeError, PbxError, ProtocolError
 
 logger = logging.getLogger(__name__)
+
+_TEXT = aiohttp.WSMsgType.TEXT
+_MARK = "\ufffd"  # starts a multi-packet payload
+_CONTROL = frozenset((sio.HEARTBEAT, sio.ERROR, sio.DISCONNECT))
 
 
 class LinkClosed(PbxError):
@@ -83,7 +87,8 @@ async def handshake(
 
 
 class Link:
-    """One open session. Iterate :meth:`packets` for everything but heartbeats; :meth:`send`."""
+    """One open session. :meth:`serve` (or iterate :meth:`packets`) for everything but heartbeats,
+    errors and disconnects; :meth:`send`."""
 
     def __init__(
         self, ws: aiohttp.ClientWebSocketResponse, answer: sio.Handshake, stats: LinkStats, max_frame: int
@@ -91,6 +96,7 @@ class Link:
         self.ws = ws
         self.stats = stats
         self._decoder = sio.PayloadDecoder(max_frame)
+        self._max_frame = max_frame
         self._loop = asyncio.get_running_loop()
         self._monitor = HeartbeatMonitor(answer.heartbeat_timeout, self._loop.time())
         self._dead = ""
@@ -103,20 +109,49 @@ class Link:
         watchdog = asyncio.create_task(self._watch())
         try:
             while True:
-                msg = await self.ws.receive()
-                if msg.type is not aiohttp.WSMsgType.TEXT:
-                    self._not_text(msg)
-                    continue
-                self._monitor.received(self._loop.time())
-                for packet in self._decode(msg.data):
-                    if packet.type == sio.HEARTBEAT:
-                        await self.ws.send_str("2::")
-                    elif packet.type in (sio.ERROR, sio.DISCONNECT):
-                        self._end(packet)
+                for packet in await self._batch():
+                    if packet.type in _CONTROL:
+                        await self._control(packet)
                     else:
                         yield packet
         finally:
             watchdog.cancel()
+
+    async def serve(self, handle: Callable[[sio.Packet], Awaitable[object]]) -> None:
+        """Await ``handle`` with the packets :meth:`packets` would yield, in order, until the
+        session ends (:class:`LinkClosed`). A plain loop: no async generator step per packet."""
+        watchdog = asyncio.create_task(self._watch())
+        try:
+            while True:
+                for packet in await self._batch():
+                    if packet.type in _CONTROL:
+                        await self._control(packet)
+                    else:
+                        await handle(packet)
+        finally:
+            watchdog.cancel()
+
+    async def _batch(self) -> list[sio.Packet]:
+        """The packets of the next WebSocket message (none for a skipped one)."""
+        msg = await self.ws.receive()
+        if msg.type is not _TEXT:
+            self._not_text(msg)
+            return []
+        self._monitor.received(self._loop.time())
+        text: str = msg.data
+        if text and text[0] != _MARK and not self._decoder.buffered:
+            try:  # one whole frame (the usual case): no payload framing to look for
+                return [sio.decode(text, self._max_frame)]
+            except ProtocolError as exc:
+                self._skip(exc, text)
+                return []
+        return self._decode(text)
+
+    async def _control(self, packet: sio.Packet) -> None:
+        if packet.type == sio.HEARTBEAT:
+            await self.ws.send_str("2::")
+        else:
+            self._end(packet)
 
     def _not_text(self, msg: aiohttp.WSMessage) -> None:
         if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
@@ -132,9 +167,12 @@ class Link:
             try:
                 return out + self._decoder.feed(text)
             except ProtocolError as exc:
-                self.stats.protocol_errors += 1
-                logger.warning("skipped a bad frame: %s (starts %r)", exc, text[:60])
+                self._skip(exc, text)
                 text = ""
+
+    def _skip(self, exc: ProtocolError, text: str) -> None:
+        self.stats.protocol_errors += 1
+        logger.warning("skipped a bad frame: %s (starts %r)", exc, text[:60])
 
     def _end(self, packet: sio.Packet) -> None:
         if packet.type == sio.DISCONNECT:
