@@ -44,7 +44,7 @@ Events = list[tuple[str, dict[str, Any]]]
 
 def call(n: int, t_ms: int) -> tuple[Events, str, bool]:
     """Call number ``n``: (events, extension, missed); every tenth call is missed."""
-    ext, missed = EXTS[n % len(EXTS)], n % 10 == 3
+    ext, missed = EXTS[(n + n // 10) % len(EXTS)], n % 10 == 3  # missed calls hit every extension
     caller = f"7916{n % 10_000_000:07d}"
     a = Leg(f"s{n}-a", "inbound", t_ms, caller, DOMAIN, caller, "", ext, "74951112233")
     b = Leg(f"s{n}-b", "outbound", t_ms, f"{ext}@{DOMAIN}", DOMAIN, caller, "", ext, "74951112233")
