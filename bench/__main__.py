@@ -17,7 +17,8 @@ from pathlib import Path
 
 def main(argv: list[str]) -> int:
     only = set(argv)
-    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("b_"))
+    folder = str(Path(__file__).parent)
+    names = sorted(m.name for m in pkgutil.iter_modules([folder]) if m.name.startswith("b_"))
     for name in names:
         if only and name not in only and name[2:] not in only:
             continue
