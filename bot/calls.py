@@ -15,7 +15,15 @@ from typing import Any
 
 from bot.callstate import GROUP_WINDOW_MS, TrackedCall, classify, leg_label
 from bot.domain import ActiveCall, CallCard, MissedCall
-from bot.events import ChannelAnswer, ChannelBridge, ChannelCreate, ChannelDestroy, PbxEvent
+from bot.events import (
+    ChannelAnswer,
+    ChannelBridge,
+    ChannelCreate,
+    ChannelDestroy,
+    ChannelHold,
+    ChannelUnhold,
+    PbxEvent,
+)
 from bot.phone import is_extension
 
 logger = logging.getLogger(__name__)
@@ -58,12 +66,15 @@ class CallTracker:
             ChannelAnswer: self._on_answer,
             ChannelBridge: self._on_bridge,
             ChannelDestroy: self._on_destroy,
+            ChannelHold: lambda ev: self._on_hold(ev.uuid, True),
+            ChannelUnhold: lambda ev: self._on_hold(ev.uuid, False),
         }
 
     # --- public -----------------------------------------------------------------------------
 
     def feed(self, event: PbxEvent) -> list[CallUpdate]:
-        """Apply one PBX event; events other than create/answer/bridge/destroy change nothing."""
+        """Apply one PBX event; events other than create/answer/bridge/destroy/hold/unhold
+        change nothing."""
         handler = self._handlers.get(type(event))
         return handler(event) if handler is not None else []
 
@@ -180,12 +191,22 @@ class CallTracker:
         out.append(CallUpdate(call.card(), persist=True))
         return out
 
+    def _on_hold(self, uuid: str, held: bool) -> list[CallUpdate]:
+        """Hold/unhold only flips the call's on-hold mark; answered and missed stay as they are."""
+        call = self._call_of(uuid)
+        if call is None or not call.set_hold(uuid, held):
+            return []  # unknown leg, or no visible change (another leg is still held)
+        return [CallUpdate(call.card(), persist=True)]
+
     def _merge(self, other: TrackedCall, uuid: str, into: TrackedCall) -> list[CallUpdate]:
         """A bridge proved leg ``uuid`` belongs to ``into``: move it (and, if it was the root of
         ``other``, every leg of ``other``)."""
         moving = list(other.legs) if uuid == other.call_id else [uuid]
         for leg in moving:
             into.add_leg(leg, other.legs.pop(leg))
+            if leg in other.held:
+                other.set_hold(leg, False)
+                into.set_hold(leg, True)
             self._leg_call[leg] = into.call_id
         if other.legs:
             return [CallUpdate(other.card(), persist=True)]
@@ -198,10 +219,11 @@ class CallTracker:
             return []  # unknown or already finished leg: never a new call
         if ev.uuid != call.call_id:
             call.legs.pop(ev.uuid, None)
+            unheld = call.set_hold(ev.uuid, False)
             call.last_b_cause = ev.hangup_cause or call.last_b_cause
             del self._leg_call[ev.uuid]
             self._remember(ev.uuid)
-            return []
+            return [CallUpdate(call.card(), persist=True)] if unheld else []
         if ev.created_stamp and call.inbound:
             call.started_ms = min(call.started_ms, ev.created_stamp)
         ended_ms = self._now_ms()

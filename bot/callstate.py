@@ -53,6 +53,7 @@ class TrackedCall:
         "direction",
         "exts_cache",
         "gate",
+        "held",
         "inbound",
         "last_b_cause",
         "legs",
@@ -89,11 +90,25 @@ class TrackedCall:
         self.answered_ms: int | None = None
         self.last_b_cause = ""
         self.exts_cache: tuple[str, ...] | None = None
+        self.held: dict[str, None] = {}  # live legs on hold (never affects answered/missed)
 
     def add_leg(self, uuid: str, label: str) -> bool:
         """Track a leg; True when it adds an extension (the card's content changes)."""
         self.legs[uuid] = label
         return self.add_extension(label)
+
+    @property
+    def on_hold(self) -> bool:
+        return bool(self.held)
+
+    def set_hold(self, uuid: str, held: bool) -> bool:
+        """Mark leg ``uuid`` held or not; True when the call's on-hold state changed."""
+        before = self.on_hold
+        if held and uuid in self.legs:
+            self.held[uuid] = None
+        else:
+            self.held.pop(uuid, None)
+        return before != self.on_hold
 
     def add_extension(self, ext: str) -> bool:
         if ext in self.rang or not is_extension(ext):
@@ -154,6 +169,7 @@ class TrackedCall:
             ended_ms=ended_ms,
             hangup_cause=cause,
             missed=missed,
+            on_hold=self.on_hold and ended_ms is None,
         )
 
     def active(self) -> ActiveCall:
@@ -169,12 +185,14 @@ class TrackedCall:
             phase="answered" if self.answered else "ringing",
             started_ms=self.started_ms,
             answered_by=self.answered_by,
+            on_hold=self.on_hold,
         )
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__ if name != "exts_cache"}
         data["legs"] = dict(self.legs)
         data["rang"] = list(self.rang)
+        data["held"] = list(self.held)
         data["v"] = SNAPSHOT_VERSION
         return data
 
@@ -201,4 +219,5 @@ class TrackedCall:
         answered_ms = data.get("answered_ms")
         call.answered_ms = int(answered_ms) if answered_ms is not None else None
         call.last_b_cause = str(data.get("last_b_cause", ""))
+        call.held = dict.fromkeys(str(u) for u in data.get("held", ()) if str(u) in call.legs)
         return call

@@ -26,6 +26,7 @@ register(
     {
         "calls.ringing": ("ringing", "звонит"),
         "calls.answered": ("talking", "разговор"),
+        "calls.on_hold": ("on hold", "на удержании"),
         "calls.none": ("No active calls.", "Активных звонков нет."),
         "calls.title": ("Active calls:", "Активные звонки:"),
         "calls.hangup_button": ("Hang up", "Положить трубку"),
@@ -74,8 +75,14 @@ async def call(ctx: Ctx) -> list[OutMessage]:
     return [ctx.say("call.started", to=target.digits, ext=ext)]
 
 
+def _line(ctx: Ctx, call: ActiveCall) -> str:
+    """:func:`call_line` plus the hold mark: ``201 ← 79161234567 (talking) ⏸ on hold``."""
+    line = call_line(ctx, call)
+    return f"{line} ⏸ {ctx.text('calls.on_hold')}" if call.on_hold else line
+
+
 def _pick(ctx: Ctx, found: list[ActiveCall]) -> list[OutMessage]:
-    rows = tuple((Button(f"{ctx.text('calls.hangup_button')}: {call_line(ctx, c)}", "hangup", c.call_id),)
+    rows = tuple((Button(f"{ctx.text('calls.hangup_button')}: {_line(ctx, c)}", "hangup", c.call_id),)
                  for c in found)
     return [OutMessage((Span(ctx.text("calls.pick")),), rows)]
 
@@ -105,7 +112,7 @@ async def calls(ctx: Ctx) -> list[OutMessage]:
     label = ctx.text("calls.hangup_button")
     out = [ctx.say("calls.title")]
     for c in mine:
-        out.append(OutMessage((Span(call_line(ctx, c)),), ((Button(label, "hangup", c.call_id),),)))
+        out.append(OutMessage((Span(_line(ctx, c)),), ((Button(label, "hangup", c.call_id),),)))
     return out
 
 

@@ -188,6 +188,7 @@ class ActiveCall:
     phase: Literal["ringing", "answered"]
     started_ms: int
     answered_by: str = ""
+    on_hold: bool = False  # some leg of the call is on hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +253,7 @@ class CallCard:
     ended_ms: int | None = None
     hangup_cause: str = ""
     missed: bool = False
+    on_hold: bool = False  # a live leg is on hold (False once ended)
 
     kind: Literal["card"] = "card"
 

@@ -47,6 +47,7 @@ register(
         "render.ringing": ("Ringing", "Звонит"),
         "render.answered_by": ("Answered by {who}", "Ответил {who}"),
         "render.answered": ("Talking", "Идёт разговор"),
+        "render.on_hold": ("{status}, on hold", "{status}, на удержании"),
         "render.ended_talk": ("Ended, talk time {dur}", "Завершён, разговор {dur}"),
         "render.ended": ("Ended", "Завершён"),
         "render.card_missed": ("Missed", "Пропущен"),
@@ -181,6 +182,10 @@ class Renderer:
         return OutMessage((Span(mark), Span(title, "bold"), Span("\n" + "\n".join(lines))))
 
     def _status(self, c: CallCard, lang: str) -> str:
+        status = self._phase(c, lang)
+        return t(lang, "render.on_hold", status=status) if c.on_hold and c.phase != "ended" else status
+
+    def _phase(self, c: CallCard, lang: str) -> str:
         if c.phase == "ringing":
             return t(lang, "render.ringing")
         if c.phase == "answered":

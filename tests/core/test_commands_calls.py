@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.domain import Role
@@ -150,6 +152,20 @@ async def test_calls_lists_bound_calls_with_hangup_buttons(bot: Conversation) ->
     assert "No active calls" in await bot.text("3", "/calls", chat="555")
     assert len(await bot.say("1", "/calls", chat="555")) == 3  # admin, unbound chat: every call
     assert bot.pbx.sent == []
+
+
+async def test_calls_shows_a_held_call_in_english_and_russian(bot: Conversation) -> None:
+    bot.calls.calls = [replace(active_call(U1), on_hold=True), active_call(U2, caller="74951234567")]
+    out = await bot.say("2", "/calls")
+    assert out[1].text == "201 ← 79161234567 (talking) ⏸ on hold"
+    assert "on hold" not in out[2].text and out[2].text.endswith("(talking)")
+    [msg] = await bot.say("2", "/hangup")  # the pick list marks it too
+    assert "⏸ on hold" in msg.buttons[0][0].label and "on hold" not in msg.buttons[1][0].label
+    ru = Conversation(language="ru")
+    await ru.bind("201")
+    ru.calls.calls = [replace(active_call(U1), on_hold=True)]
+    out = await ru.say("1", "/calls")
+    assert out[1].text == "201 ← 79161234567 (разговор) ⏸ на удержании"
 
 
 async def test_transfer(bot: Conversation) -> None:
