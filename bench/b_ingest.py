@@ -52,17 +52,25 @@ async def _start_server() -> tuple[_Server, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-async def _ours(server: _Server, url: str, n: int) -> float:
-    done = asyncio.Event()
-    count, first = 0, 0.0
+async def _ours(server: _Server, url: str, n: int, *, backlog: bool = False) -> tuple[float, float]:
+    """events per second and per CPU second of this process for PbxClient; ``backlog``: it holds
+    its first event until the server has written all n (our drain speed, not the server's)."""
+    done, flooded = asyncio.Event(), asyncio.Event()
+    count, first, first_cpu = 0, 0.0, 0.0
 
     async def on_event(_: PbxEvent) -> None:
-        nonlocal count, first
+        nonlocal count, first, first_cpu
         if count == 0:
-            first = time.perf_counter()
+            if backlog:
+                await flooded.wait()
+            first, first_cpu = time.perf_counter(), time.process_time()
         count += 1
         if count == n:
             done.set()
+
+    async def wait_flooded() -> None:
+        await server.line("flooded")
+        flooded.set()
 
     client = PbxClient(url, DOMAIN, KEY, on_event=on_event, command_timeout=30.0)
     task = asyncio.create_task(client.run())
@@ -70,8 +78,8 @@ async def _ours(server: _Server, url: str, n: int) -> float:
         await client.wait_connected(10)
         await server.line("command")  # our subscribe arrived: the session is complete
         await server.send(cmd="flood", n=n)
-        await asyncio.wait_for(done.wait(), 300)
-        return n / (time.perf_counter() - first)
+        await asyncio.wait_for(asyncio.gather(done.wait(), wait_flooded()), 300)
+        return n / (time.perf_counter() - first), n / (time.process_time() - first_cpu)
     finally:
         await client.close()
         await asyncio.wait_for(task, 10)
@@ -103,7 +111,9 @@ async def run(n: int = N) -> dict[str, Any]:
     server, url = await _start_server()
     try:
         theirs = await _theirs(server, url, n)
-        ours = await _ours(server, url, n)
+        ours, _ = await _ours(server, url, n)
+        await server.line("disconnect")
+        drain, drain_cpu = await _ours(server, url, n, backlog=True)
     finally:
         server.proc.kill()
         await server.proc.wait()
@@ -111,4 +121,6 @@ async def run(n: int = N) -> dict[str, Any]:
         "ingest_events_per_s": ours,
         "ingest_events_per_s_node_client": theirs,
         "ingest_ratio_vs_node_client": ours / theirs,
+        "ingest_events_per_s_from_backlog": drain,
+        "ingest_events_per_cpu_s_from_backlog": drain_cpu,
     }
