@@ -12,6 +12,8 @@ from pydantic import SecretStr
 from adapters.pbx.simulator import PbxSimulator
 from adapters.pbx.simulator.scenario import parse_scenario
 from bot.app import Application
+from bot.domain import ChatRef
+from bot.i18n import t
 from storage.memory import MemoryStore
 from tests.telegram.conftest import settings_for
 from tests.telegram.standin import StandIn
@@ -19,6 +21,7 @@ from tests.telegram.standin import StandIn
 pytestmark = pytest.mark.timeout(40)
 DOMAIN, KEY = "example.onpbx.ru", "s3cr3t-key"
 ADMIN, STRANGER = 777, 999
+REFUSED = t("en", "policy.need_role", role="operator")  # the core's refusal for /call by a stranger
 
 
 @pytest.fixture
@@ -56,6 +59,8 @@ async def test_bind_who_stranger_and_missed_call(api: StandIn, sim: PbxSimulator
 
     refused = await say(api, 502, "/call 79161234567", user=STRANGER)
     assert refused["chat_id"] == "502"
+    assert refused["text"] == REFUSED and refused["text"].startswith("Not allowed")
+    await asyncio.sleep(0.3)
     assert not [c for c in sim.commands_received if c[0] == "make_call"]
 
     before = len(api.of("sendMessage"))
@@ -70,8 +75,12 @@ async def test_bind_who_stranger_and_missed_call(api: StandIn, sim: PbxSimulator
     assert len([s for s in api.of("sendMessage") if s["chat_id"] == "501"]) == 3  # alerted once
 
     api.push_callback(501, 1, data, user_id=ADMIN)
-    await api.wait_for("answerCallbackQuery")
+    toast = (await api.wait_for("answerCallbackQuery"))[0]
     await sim.wait_for(lambda: any(c[0] == "make_call" for c in sim.commands_received))
+    made = [d for name, d in sim.commands_received if name == "make_call"]
+    assert len(made) == 1
+    assert made[0]["from"] == "201" and made[0]["to"] == "79161234567"  # bound ext rings, then caller
+    assert toast["text"] == t("en", "call.started", to="79161234567", ext="201").split("\n")[0]
 
 
 async def test_group_migration_then_429_delivered_once(
@@ -79,7 +88,13 @@ async def test_group_migration_then_429_delivered_once(
 ) -> None:
     await say(api, -300, "/bind 202")
     api.push_message(-300, None, migrate_to_chat_id=-100300)
-    await asyncio.sleep(0.5)
+    new, old = ChatRef("telegram", "-100300"), ChatRef("telegram", "-300")
+    for _ in range(50):
+        if await app.store.extensions_of(new):
+            break
+        await asyncio.sleep(0.05)
+    assert await app.store.extensions_of(new) == ["202"]
+    assert await app.store.extensions_of(old) == []
     api.script("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     before = len(api.of("sendMessage"))
     call = {"from": "74951112233", "to": "202", "ring": ["202"], "outcome": "missed", "ring_s": 1,
