@@ -14,6 +14,7 @@ import secrets
 import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import SecretStr
 
@@ -66,8 +67,10 @@ async def _bootstrap(store: SqliteStore, settings: Settings) -> None:
         await store.bind(CHAT, ext)
 
 
-async def run_demo(base: Settings, *, duration: float = 30.0, seed: int = 7) -> int:
-    """Run the demo; returns the exit code (0)."""
+async def run_demo(
+    base: Settings, *, duration: float = 30.0, seed: int = 7, out: TextIO | None = None
+) -> int:
+    """Run the demo, printing to ``out`` (default stdout); returns the exit code (0)."""
     key = secrets.token_urlsafe(16)
     sim = PbxSimulator(DEMO_DOMAIN, key, seed=seed, rate_per_min=0.0, heartbeat_interval=10.0)
     port = await sim.start("127.0.0.1", 0)
@@ -79,16 +82,16 @@ async def run_demo(base: Settings, *, duration: float = 30.0, seed: int = 7) -> 
             settings.telegram_bot_token.get_secret_value() or settings.slack_bot_token.get_secret_value()
         )
         app = Application(settings, store, chat_adapters=has_tokens)
-        console = ConsoleChat(app.commands)
+        console = ConsoleChat(app.commands, out=out)
         app.add_sender(console)
         print(f"onpbx-bot demo: PBX simulator at {sim.url}, console chat bound to "
-              f"{', '.join(DEMO_EXTENSIONS)}; you are an admin.", flush=True)
+              f"{', '.join(DEMO_EXTENSIONS)}; you are an admin.", file=out, flush=True)
         try:
             await app.start()
             await app.pbx.wait_connected(10.0)
             player = asyncio.create_task(sim.play(load_scenario(DEMO_SCENARIO)))
             if sys.stdin is not None and sys.stdin.isatty():
-                print("Type /help; Ctrl-D to quit.", flush=True)
+                print("Type /help; Ctrl-D to quit.", file=out, flush=True)
                 await console.interactive()
             else:
                 await _scripted(console, duration)
@@ -99,7 +102,7 @@ async def run_demo(base: Settings, *, duration: float = 30.0, seed: int = 7) -> 
             await app.stop()
             await store.close()
             await sim.stop()
-    print("demo finished.", flush=True)
+    print("demo finished.", file=out, flush=True)
     return 0
 
 

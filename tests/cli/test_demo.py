@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from adapters.console.demo import run_demo
+from bot.config import Settings
 from tests.cli.conftest import ROOT, TRACEBACK, run_cli
 
 SCENARIO = ROOT / "adapters" / "console" / "demo.json"
@@ -40,5 +44,22 @@ def test_scripted_demo_shows_each_alert_once(tmp_path: Path) -> None:
     assert out.count("📵") == len(missed), out  # exactly one alert per missed call
     assert out.count("🔴 Телефон 201 не в сети") == 1 and out.count("🟢 Телефон 201 в сети") == 1, out
     assert "> /who" in out and "Внутренние номера:" in out and "201 " in out.split("Внутренние номера:")[1]
+    assert "> /call 79161234567" in out and "Звоню на 79161234567 с 201: возьмите трубку на 201." in out
     assert "> /call +44 20 7946 0958" in out and "Звонки за границу запрещены" in out
     assert out.rstrip().endswith("demo finished.")
+
+
+@pytest.mark.timeout(30)
+async def test_demo_dials_79161234567_from_201_in_process() -> None:
+    """The scripted ``/call 79161234567`` gets the reply that follows a successful make_call."""
+    out = io.StringIO()
+    base = Settings(  # type: ignore[call-arg]
+        _env_file=None, bot_language="ru", telegram_bot_token=SecretStr(""), slack_bot_token=SecretStr("")
+    )
+    code = await run_demo(base, duration=5.0, out=out)
+    text = out.getvalue()
+    assert code == 0 and not TRACEBACK.search(text)
+    assert "> /call 79161234567" in text, text
+    reply = text.split("> /call 79161234567", 1)[1]
+    assert "Звоню на 79161234567 с 201: возьмите трубку на 201." in reply, text
+    assert text.rstrip().endswith("demo finished.")
