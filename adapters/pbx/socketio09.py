@@ -284,7 +284,7 @@ class PayloadDecoder:
 
     def _cut(self, start: int, units: int) -> int | None:
         """Index after ``units`` UTF-16 code units from ``start``; None if not all buffered yet."""
-        stop = start + units
+        stop = min(start + units, len(self._buf))  # never past the end: astral text is shorter
         have = _utf16_len(self._buf[start:stop])
         while have > units:  # astral characters count twice
             stop -= 1

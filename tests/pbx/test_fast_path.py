@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from adapters.pbx import parse
 from adapters.pbx import socketio09 as sio
 from adapters.pbx.transport import Link, LinkClosed, LinkStats
-from bot.errors import MalformedEvent
+from bot.errors import MalformedEvent, ProtocolError
 from bot.events import EVENT_TYPES
 from tests.pbx.test_properties import json_values, packets
 
@@ -197,3 +197,10 @@ all_keys = sorted({f[0] for cls in EVENT_TYPES.values() for f in parse._spec(cls
 )
 def test_generated_builders_match_the_generic_loop(name: str, payload: Any) -> None:
     assert _outcome(parse.parse_event, name, payload) == _outcome(_generic, name, payload)
+
+
+def test_payload_length_past_shorter_astral_text_is_a_protocol_error() -> None:
+    decoder = sio.PayloadDecoder()  # 3 UTF-16 units announced, 4 buffered in two characters
+    with pytest.raises(ProtocolError, match="splits a character"):
+        decoder.feed(MARK + "3" + MARK + "\U00010000\U00010000")
+    assert decoder.feed(MARK + "3" + MARK + "\U00010000") == [] and decoder.buffered == 4
