@@ -49,11 +49,13 @@ async def app(standin: SlackStandIn, sim: PbxSimulator) -> AsyncIterator[Applica
         await application.stop()
 
 
-async def slash(standin: SlackStandIn, channel: str, text: str, user: str = ADMIN) -> str:
+async def slash(
+    standin: SlackStandIn, channel: str, text: str, user: str = ADMIN, channel_name: str = "ops"
+) -> str:
     """Type ``/pbx text``; returns the text of the reply posted to the response_url."""
     n = next(_ids)
     payload = {"command": "/pbx", "text": text, "user_id": user, "user_name": user.lower(),
-               "channel_id": channel, "channel_name": "ops", "team_id": "T1", "api_app_id": "A1",
+               "channel_id": channel, "channel_name": channel_name, "team_id": "T1", "api_app_id": "A1",
                "response_url": standin.response_url(f"r{n}"), "token": "legacy"}  # fmt: skip
     await standin.send_envelope({"envelope_id": f"e{n}", "type": "slash_commands", "payload": payload})
     await standin.wait_for(
