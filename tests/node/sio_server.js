@@ -2,7 +2,8 @@
 // Usage: node sio_server.js '{"port":0,"key":"K","domain":"D","heartbeatInterval":1,"heartbeatTimeout":3}'
 // Stdout: one JSON object per line ({"event":"listening","port":N}, "connection", "command", ...).
 // Stdin: one JSON command per line: {"cmd":"emit","name":..,"args":[..]}, {"cmd":"raw","frame":".."},
-// {"cmd":"disconnect"}, {"cmd":"flood","n":N} (channel_* events as fast as possible, then "flooded").
+// {"cmd":"disconnect"}, {"cmd":"flood","n":N} (channel_* events as fast as possible, then "flooded"),
+// {"cmd":"subscribe_reply","reply":{..}|null} (answer later subscribes with exactly this reply; null = normal).
 'use strict';
 var http = require('http');
 var readline = require('readline');
@@ -22,6 +23,7 @@ io.set('authorization', function (hs, done) {
 });
 
 var sockets = {};
+var subscribeReply = null;
 var COMMANDS = ['make_call', 'transfer', 'bridge', 'eavesdrop', 'hangup_call', 'subscribe', 'reboot_phone',
   'reloadgw', 'sip_message', 'flush_reg', 'trunk_list', 'user_list', 'message'];
 
@@ -29,6 +31,7 @@ function reply(name, data) {
   var values = Object.keys(data || {}).map(function (k) { return data[k]; });
   if (values.indexOf('SILENT') >= 0) { return null; }
   if (values.indexOf('FAIL') >= 0) { return { status: false, text: 'CALL_REJECTED' }; }
+  if (name === 'subscribe' && subscribeReply) { return JSON.parse(JSON.stringify(subscribeReply)); }
   if (name === 'subscribe') {
     var ev = data.events || {};
     var res = { fax: false, conference: false };
@@ -97,6 +100,7 @@ readline.createInterface({ input: process.stdin }).on('line', function (line) {
   else if (msg.cmd === 'raw') { each(function (s) { io.transports[s.id].write(msg.frame); }); }
   else if (msg.cmd === 'disconnect') { each(function (s) { s.disconnect(); }); }
   else if (msg.cmd === 'flood') { flood(msg.n || 1000); }
+  else if (msg.cmd === 'subscribe_reply') { subscribeReply = msg.reply || null; }
   out({ event: 'done', cmd: msg.cmd });
 }).on('close', function () { process.exit(0); });
 
