@@ -1,8 +1,8 @@
 """Logging for the whole process: text or JSON lines, and a redaction filter.
 
 Strategy: every configured secret (PBX key, bot tokens, signing secret) is replaced by ``***``
-in each record's final message and traceback text before any handler formats it, so neither our
-code nor an SDK that puts a token in a URL can leak one into a log line.
+in each finished log line (message, arguments and traceback), so neither our code nor an SDK
+that puts a token in a URL can leak one into the log.
 """
 
 from __future__ import annotations
@@ -17,29 +17,31 @@ from urllib.parse import quote, quote_plus
 REDACTED = "***"
 
 
-class RedactSecrets(logging.Filter):
-    """Replaces each secret in the rendered message (and exception text) with ``***``."""
+class Redactor:
+    """Replaces each secret (raw, and as it appears percent-encoded in URLs) with ``***``."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
         forms = {f for s in secrets if len(s) >= 4 for f in (s, quote(s, safe=""), quote_plus(s))}
-        self.secrets = sorted(forms, key=len, reverse=True)  # also as they appear inside URLs
+        self.secrets = sorted(forms, key=len, reverse=True)
 
-    def redact(self, text: str) -> str:
+    def __call__(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         return text
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        record.msg = self.redact(record.getMessage())
-        record.args = None
-        if record.exc_info and record.exc_info[0] is not None:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        return True
+
+class RedactingFormatter(logging.Formatter):
+    """Formats with ``inner``, then redacts the finished line (message, arguments and
+    traceback alike). Records are not modified, so other handlers see them untouched."""
+
+    def __init__(self, inner: logging.Formatter, redact: Redactor) -> None:
+        super().__init__()
+        self.inner = inner
+        self.redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(self.inner.format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -60,15 +62,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
-def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> RedactSecrets:
-    """Configure the root logger (stderr); returns the redaction filter it installed."""
+def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> Redactor:
+    """Configure the root logger (stderr); returns the redactor its formatter applies."""
     handler = logging.StreamHandler(sys.stderr)
-    redact = RedactSecrets(secrets)
-    handler.addFilter(redact)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    redact = Redactor(secrets)
+    inner = JsonFormatter() if fmt == "json" else logging.Formatter(
+        "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+    )
+    handler.setFormatter(RedactingFormatter(inner, redact))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

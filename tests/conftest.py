@@ -3,6 +3,7 @@ missing, they fail under ``CI=true`` and skip loudly otherwise."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import warnings
@@ -32,3 +33,23 @@ def node_dir() -> Path:
         warnings.warn(f"SKIPPING Node conformance test: {problem}", stacklevel=1)
         pytest.skip(f"LOUD SKIP: {problem}")
     return NODE_DIR
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> object:
+    """Tests that run the CLI in-process call ``setup_logging``, which replaces the root handler
+    (with one on a captured stream that closes) and quiets SDK loggers: undo that after each
+    test so the next one logs and captures as if alone."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {
+        name: lg.level
+        for name, lg in logging.root.manager.loggerDict.items()
+        if isinstance(lg, logging.Logger)
+    }
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, lg in logging.root.manager.loggerDict.items():
+        if isinstance(lg, logging.Logger):
+            lg.setLevel(levels.get(name, logging.NOTSET))
