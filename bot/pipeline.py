@@ -49,6 +49,7 @@ class EventPipeline:
         self._router = router
         self._clock = clock
         self._on_alert = on_alert
+        self._bugs_seen: set[type[Exception]] = set()
 
     async def handle(self, event: PbxEvent) -> None:
         """Apply one PBX event; never raises for bad input or a failing store."""
@@ -61,8 +62,17 @@ class EventPipeline:
                     await self._registration_changes(self._registrations.unregistered(event.uid))
             else:
                 await self._call_updates(self._tracker.feed(event))
-        except (BotError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except BotError as exc:
             logger.error("dropped %s event: %s: %s", type(event).__name__, type(exc).__name__, exc)
+        except Exception as exc:  # safety net: a tracker bug must not stop the event loop
+            self._log_bug(event, exc)
+
+    def _log_bug(self, event: PbxEvent, exc: Exception) -> None:
+        """A built-in error is a bug: drop the event, with the traceback once per exception type."""
+        first = type(exc) not in self._bugs_seen
+        self._bugs_seen.add(type(exc))
+        logger.error("dropped %s event: %s: %s", type(event).__name__, type(exc).__name__, exc,
+                     exc_info=exc if first else None)
 
     async def tick(self) -> None:
         """Evict stale calls, expire registrations and close flap windows (call every second)."""

@@ -10,6 +10,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from bot import events as ev
+
 EVENT_NAMES = ("channel_create", "channel_answer", "channel_bridge", "channel_destroy",
                "channel_application", "blf", "registration", "message", "callback", "weird_event")
 FIELDS = ("uuid", "direction", "created_stamp", "answered_stamp", "state", "endpoint", "domain",
@@ -41,3 +43,34 @@ def payloads(draw: st.DrawFn) -> Any:
 
 
 events = st.tuples(st.sampled_from(EVENT_NAMES), payloads())
+
+
+# --- typed events: what the parser may legally hand the core, with odd values ---------------
+
+_uuids = st.sampled_from(["u1", "u2", "u3", "", " ", "u1-b", "a" * 300])  # a small pool: reuse
+_exts = st.sampled_from(["201", "202", "", "201@rig.onpbx.ru", "79161234567", "\x00", "a" * 300])
+_texts = st.one_of(st.sampled_from(["", "inbound", "outbound", "internal", "INBOUND", " "]), nasty_text)
+#: *_stamp in ms and blf.timestamp in s: absent, zero, negative, far past/future, beyond int64
+stamps = st.one_of(st.none(), st.sampled_from([0, -1, 1, 1_780_000_000_000, 1_780_000_000,
+                                               -(10**15), 10**15, 2**63, -(2**63), 10**30, -(10**30)]),
+                   st.integers())
+_causes = st.one_of(st.sampled_from(["", "NORMAL_CLEARING", "ORIGINATOR_CANCEL", "NO_ANSWER",
+                                     "USER_BUSY", "normal_clearing"]), nasty_text)
+_blf_status = st.sampled_from(["ringing", "answered", "hangup", "unregistered", "UNREGISTERED",
+                               " unregistered ", "", "early", "confirmed"])
+_reg_state = st.sampled_from(["pre_register", "register_attempt", "register", "unregister", "", "x"])
+_small = st.one_of(st.none(), st.sampled_from([0, -1, 1, 60, 3600, 2**31, 10**30, -(10**30)]))
+
+typed_events = st.one_of(
+    st.builds(ev.ChannelCreate, _uuids, _texts, stamps, _texts, _exts, _texts, _exts, nasty_text,
+              _exts, _texts, _exts, _exts),
+    st.builds(ev.ChannelAnswer, _uuids, stamps),
+    st.builds(ev.ChannelBridge, _uuids, _uuids, _texts),
+    st.builds(ev.ChannelDestroy, _uuids, _texts, stamps, _texts, _exts, _causes),
+    st.builds(ev.ChannelApplication, _uuids, _texts, json_values),
+    st.builds(ev.ChannelHold, _uuids),
+    st.builds(ev.ChannelUnhold, _uuids),
+    st.builds(ev.Blf, _exts, _blf_status, _texts, _texts, _exts, _uuids, stamps),
+    st.builds(ev.Registration, _exts, _reg_state, nasty_text, _texts, _small, _small),
+    st.builds(ev.RawEvent, nasty_text, json_values),
+)
