@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,15 @@ async def until(predicate: Callable[[], bool], within: float) -> None:
     """Poll ``predicate`` every 20 ms; fail the test after ``within`` seconds."""
     for _ in range(max(1, int(within / 0.02))):
         if predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"condition not met within {within} s")
+
+
+async def until_async(predicate: Callable[[], Awaitable[bool]], within: float) -> None:
+    """Like :func:`until` for a coroutine predicate (a store read)."""
+    for _ in range(max(1, int(within / 0.02))):
+        if await predicate():
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"condition not met within {within} s")
@@ -118,6 +127,18 @@ class BotRig:
     async def wait_missed(self, n: int, within: float = 5.0) -> None:
         """Wait until ``n`` missed-call messages reached the chat."""
         await until(lambda: len(self.missed_texts()) >= n, within)
+
+    async def settle(self, within: float = 5.0) -> None:
+        """Wait until every event read so far went through the pipeline and the outbox is empty:
+        after this nothing more can reach the chat, so "exactly once" checks need no sleep."""
+        app, store = self.app, self.store
+        assert app is not None and store is not None
+        await asyncio.wait_for(app._events.join(), within)
+
+        async def drained() -> bool:
+            return await store.outbox_depth() == 0
+
+        await until_async(drained, within)
 
     def missed_texts(self) -> list[str]:
         return [s.text for s in self.sender.to(CHAT) if "Missed" in s.text or "missed" in s.text]

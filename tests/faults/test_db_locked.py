@@ -55,7 +55,7 @@ async def test_lock_delays_but_loses_no_alert(tmp_path: Path, busy_ms: int) -> N
             assert "database is busy" in reply, reply
         assert await asyncio.wait_for(proc.wait(), 10) == 0
         await rig.wait_missed(1, 10.0)
-        await asyncio.sleep(0.2)
+        await rig.settle()
         assert len(rig.missed_texts()) == 1
         out.truncate(0)
         await console.handle_line("/who")  # keeps serving once the lock is gone

@@ -4,13 +4,15 @@ is killed without any shutdown; a new bot on the same file gets the hangup and a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import BotRig, call_events, settings_for
+from tests.faults.harness import BotRig, call_events, settings_for, until
 
 pytestmark = pytest.mark.timeout(60)
 ROOT = str(Path(__file__).resolve().parents[2])
@@ -47,6 +49,20 @@ async def _read_until(proc: asyncio.subprocess.Process, wanted: bytes) -> None:
             assert line, "the child bot exited early"
 
 
+async def _snapshot_written(db: Path, call_id: str, within: float = 10.0) -> None:
+    """Poll the child's database (our own connection) until the call's snapshot row exists."""
+
+    def present() -> bool:
+        with contextlib.closing(sqlite3.connect(db, timeout=1.0)) as conn:
+            try:
+                row = conn.execute("SELECT 1 FROM tracked_calls WHERE call_id = ?", [call_id]).fetchone()
+            except sqlite3.OperationalError:  # locked by the child's write, or not migrated yet
+                return False
+            return row is not None
+
+    await until(present, within)
+
+
 async def test_sigkill_between_create_and_destroy(tmp_path: Path) -> None:
     rig = BotRig(tmp_path)
     await rig.sim.start()
@@ -61,7 +77,7 @@ async def test_sigkill_between_create_and_destroy(tmp_path: Path) -> None:
             events = call_events("79161110061", "201", missed=True)
             await rig.emit(events[:2])
             await _read_until(proc, b"events 2\n")
-            await asyncio.sleep(0.1)  # the snapshot write follows the event
+            await _snapshot_written(rig.db, events[0][1]["uuid"])
         finally:
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
@@ -69,7 +85,7 @@ async def test_sigkill_between_create_and_destroy(tmp_path: Path) -> None:
         await rig.start_bot()
         await rig.emit(events[2:])
         await rig.wait_missed(1)
-        await asyncio.sleep(0.3)
+        await rig.settle()  # every event handled, outbox drained: no duplicate can follow
         assert len(rig.missed_texts()) == 1
         assert "9161110061" in "".join(ch for ch in rig.missed_texts()[0] if ch.isdigit())
     finally:

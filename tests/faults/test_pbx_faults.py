@@ -26,7 +26,7 @@ async def test_socket_drop_mid_call_alerts_the_missed_call_once(tmp_path: Path) 
         await rig.sim.wait_for(lambda: any(s.subs for s in rig.sim.sessions.values()))
         await rig.emit(events[2:])  # the hangup arrives on the new socket
         await rig.wait_missed(1)
-        await asyncio.sleep(0.3)  # a duplicate would show up by now
+        await rig.settle()  # every event handled, outbox drained: no duplicate can follow
         texts = rig.missed_texts()
         assert len(texts) == 1 and "916" in texts[0]
         assert rig.app.pbx.reconnects >= 1
@@ -44,7 +44,7 @@ async def test_bot_killed_mid_call_and_restarted_alerts_once(tmp_path: Path) -> 
         await rig.start_bot()
         await rig.emit(first[2:] + second)
         await rig.wait_missed(2)
-        await asyncio.sleep(0.3)
+        await rig.settle()
         texts = rig.missed_texts()
         assert len(texts) == 2, texts
         digits = "".join(ch for ch in texts[0] if ch.isdigit())
@@ -62,7 +62,7 @@ async def test_restart_replays_a_finished_call_without_duplicate(tmp_path: Path)
         await rig.start_bot()
         await rig.emit(call_events("79161110005", "201", missed=False))
         await rig.wait_events_in(7)
-        await asyncio.sleep(0.3)
+        await rig.settle()
         assert len(rig.missed_texts()) == 1
 
 
