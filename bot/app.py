@@ -205,6 +205,10 @@ class Application:
             finally:
                 self._events.task_done()
 
+    async def events_processed(self) -> None:
+        """Wait until every PBX event read so far has gone through the pipeline."""
+        await self._events.join()
+
     async def _drain_events(self) -> None:
         """After the link closed: let the pipeline finish what was already read."""
         if self._events.empty():

@@ -133,7 +133,7 @@ class BotRig:
         after this nothing more can reach the chat, so "exactly once" checks need no sleep."""
         app, store = self.app, self.store
         assert app is not None and store is not None
-        await asyncio.wait_for(app._events.join(), within)
+        await asyncio.wait_for(app.events_processed(), within)
 
         async def drained() -> bool:
             return await store.outbox_depth() == 0
