@@ -212,6 +212,14 @@ class Store(Protocol):
 
     async def next_due_at(self) -> float | None: ...
 
+    async def prune(self, *, delivered_before: float, audit_before: float) -> tuple[int, int]:
+        """Retention, one transaction: delete outbox rows that are done (delivered, or dropped;
+        a card once ``delivered_version == version``) and were created before
+        ``delivered_before`` (their dedup keys may then be enqueued again), tracked calls not
+        updated since ``delivered_before``, and audit rows older than ``audit_before``.
+        Undelivered rows are never deleted. Returns (outbox rows deleted, audit rows deleted)."""
+        ...
+
     # tracked calls ------------------------------------------------------------------------
     async def save_call(self, call_id: str, snapshot: dict[str, Any], updated_at: float) -> None: ...
 

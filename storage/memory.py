@@ -227,6 +227,18 @@ class MemoryStore:
     async def next_due_at(self) -> float | None:
         return min((e.next_attempt_at for e in self._undelivered()), default=None)
 
+    async def prune(self, *, delivered_before: float, audit_before: float) -> tuple[int, int]:
+        gone = [i for i in self._done if self._outbox[i].created_at < delivered_before]
+        for entry_id in gone:
+            del self._keys[self._outbox.pop(entry_id).dedup_key]  # the key may come back
+            self._done.discard(entry_id)
+        for call_id, (updated_at, _) in list(self._calls.items()):
+            if updated_at < delivered_before:
+                del self._calls[call_id]
+        kept = [e for e in self._audit if e.at >= audit_before]
+        audit_gone, self._audit = len(self._audit) - len(kept), kept
+        return len(gone), audit_gone
+
     # tracked calls ------------------------------------------------------------------------
     async def save_call(self, call_id: str, snapshot: dict[str, Any], updated_at: float) -> None:
         self._calls[call_id] = (updated_at, copy.deepcopy(snapshot))

@@ -56,6 +56,12 @@ def _storage_error(path: str, action: str, exc: sqlite3.Error, busy_ms: int) -> 
     return StorageError(f"database {path} failed during {action}: {type(exc).__name__}: {text}")
 
 
+def _prune(db: Database, delivered_before: float, audit_before: float) -> tuple[int, int]:
+    """Retention in one transaction: done outbox rows, stale tracked calls, old audit."""
+    records.prune_calls(db, delivered_before)
+    return outbox.prune_done(db, delivered_before), records.prune_audit(db, audit_before)
+
+
 class SqliteStore:
     """A :class:`bot.ports.Store` in one SQLite file (WAL, foreign keys on, busy timeout).
 
@@ -204,6 +210,9 @@ class SqliteStore:
 
     async def next_due_at(self) -> float | None:
         return await self._read(outbox.next_due_at)
+
+    async def prune(self, *, delivered_before: float, audit_before: float) -> tuple[int, int]:
+        return await self.run(_prune, delivered_before, audit_before)
 
     # tracked calls, audit, settings ----------------------------------------------------------
     async def save_call(self, call_id: str, snapshot: dict[str, Any], updated_at: float) -> None:

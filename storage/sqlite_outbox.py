@@ -1,7 +1,8 @@
 """Outbox table of the SQLite store (synchronous, on the store's thread).
 
-Dedup is the UNIQUE ``dedup_key`` (rows are never deleted, so keys are remembered forever); a
-card row is re-armed by bumping ``version`` and is done once ``delivered_version`` catches up.
+Dedup is the UNIQUE ``dedup_key`` (done rows are kept until retention prunes them, so a key is
+remembered for that long); a card row is re-armed by bumping ``version`` and is done once
+``delivered_version`` catches up.
 """
 
 from __future__ import annotations
@@ -106,3 +107,8 @@ def move_undelivered(db: Database, old: ChatRef, new: ChatRef) -> None:
         "WHERE done = 0 AND platform = ? AND chat_id = ?",
         [*chat_key(new), *chat_key(old)],
     )
+
+
+def prune_done(db: Database, before: float) -> int:
+    """Delete done rows created before ``before`` (retention); undelivered rows always stay."""
+    return int(db.execute("DELETE FROM outbox WHERE done = 1 AND created_at < ?", [before]).rowcount)

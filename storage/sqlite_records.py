@@ -51,3 +51,12 @@ def set_setting(db: Database, key: str, value: str | None) -> None:
         db.execute("DELETE FROM settings WHERE key = ?", [key])
     else:
         db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, value])
+
+
+def prune_calls(db: Database, before: float) -> int:
+    """Forget snapshots of calls not updated since ``before`` (they never ended cleanly)."""
+    return int(db.execute("DELETE FROM tracked_calls WHERE updated_at < ?", [before]).rowcount)
+
+
+def prune_audit(db: Database, before: float) -> int:
+    return int(db.execute("DELETE FROM audit WHERE at < ?", [before]).rowcount)
