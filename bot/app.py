@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 #: pipeline waits for the database.
 EVENT_QUEUE_SIZE = 10_000
 DRAIN_TIMEOUT_S = 2.5
+#: retention runs from the tick loop: first a minute after start, then hourly (monotonic time)
+PRUNE_FIRST_S = 60.0
+PRUNE_EVERY_S = 3600.0
 
 
 class TimedCore:
@@ -122,6 +125,7 @@ class Application:
         self.adapters: list[Any] = self._chat_adapters() if chat_adapters else []
         self._tasks: list[asyncio.Task[Any]] = []
         self._events: asyncio.Queue[PbxEvent] = asyncio.Queue(EVENT_QUEUE_SIZE)
+        self.next_prune_at = time.monotonic() + PRUNE_FIRST_S
 
     def _chat_adapters(self) -> list[Any]:
         adapters: list[Any] = []
@@ -225,6 +229,28 @@ class Application:
                 await self.pipeline.tick()
             except BotError as exc:
                 logger.warning("periodic tick failed: %s", exc)
+            await self.prune_if_due(time.monotonic())
+
+    async def prune_if_due(self, now: float) -> bool:
+        """Prune when monotonic ``now`` reached :attr:`next_prune_at`; schedules the next run."""
+        if now < self.next_prune_at:
+            return False
+        self.next_prune_at = now + PRUNE_EVERY_S
+        await self.prune()
+        return True
+
+    async def prune(self) -> tuple[int, int] | None:
+        """Delete done outbox rows, stale tracked calls and audit older than BOT_RETENTION_DAYS
+        (one cut for all three); a storage failure is logged and retried at the next run."""
+        cut = self.clock() - self.settings.bot_retention_days * 86400.0
+        try:
+            counts = await self.store.prune(delivered_before=cut, audit_before=cut)
+        except BotError as exc:
+            logger.warning("retention prune failed, retrying in an hour: %s", exc)
+            return None
+        if any(counts):
+            logger.info("retention: pruned %d outbox row(s) and %d audit row(s)", *counts)
+        return counts
 
     async def start(self) -> None:
         """Restore tracked calls, then start the link, the worker, the ticker and the adapters."""

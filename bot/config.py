@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     bot_flap_window_s: float = Field(300.0, ge=0)
     bot_call_ttl_s: float = Field(4 * 3600.0, gt=0)
     bot_dial_per_minute: int = Field(5, ge=1)
+    bot_retention_days: float = Field(30.0, gt=0)  # delivered outbox, stale calls, audit
 
     @field_validator("bot_timezone")
     @classmethod
