@@ -61,10 +61,6 @@ def cause_codes() -> dict[str, int]:
     return codes
 
 
-def cause_code(name: str) -> int | None:
-    return cause_codes().get(name.strip().upper())
-
-
 def cause_words(name: str, lang: str) -> str:
     """Words for a common cause in ``lang``; the raw name for any other (unknown) cause."""
     key = f"cause.{name.strip().upper()}"

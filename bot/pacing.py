@@ -62,8 +62,5 @@ class Pacer:
         """Note a message (or an attempt the platform may have counted) sent at ``at``."""
         self._sends.setdefault(key, deque()).append(at)
 
-    def forget(self, key: Hashable) -> None:
-        self._sends.pop(key, None)
-
     def __len__(self) -> int:
         return len(self._sends)

@@ -68,10 +68,6 @@ class Packet:
         if self.type not in (EVENT, ACK) and self.args:
             object.__setattr__(self, "args", ())
 
-    @property
-    def type_name(self) -> str:
-        return TYPE_NAMES[self.type]
-
 
 def event(name: str, *args: Any, endpoint: str = "") -> Packet:
     return Packet(EVENT, endpoint=endpoint, name=name, args=tuple(args))

@@ -14,7 +14,6 @@ from adapters.pbx.simulator.legs import Leg, Payload, Step, blf, bridge, new_uui
 
 Kind = Literal["inbound", "internal", "outgoing"]
 Outcome = Literal["answered", "missed"]
-MISSED_CAUSES = ("ORIGINATOR_CANCEL", "NO_ANSWER", "NO_USER_RESPONSE", "USER_BUSY", "CALL_REJECTED")
 #: the A-leg's cause when every B-leg ended with the key (anything else: NORMAL_CLEARING)
 _A_CAUSE = {"ORIGINATOR_CANCEL": "ORIGINATOR_CANCEL", "NO_ANSWER": "NO_ANSWER",
             "NO_USER_RESPONSE": "NO_ANSWER"}
