@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import deque
 from dataclasses import dataclass
 
 import phonenumbers
@@ -18,6 +17,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 from bot.args import EXT_RE, shown
 from bot.errors import InvalidArgument
 from bot.i18n import register
+from bot.ratelimit import SlidingWindow
 
 logger = logging.getLogger(__name__)
 
@@ -88,14 +88,11 @@ class DialRateLimiter:
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self._seen: dict[str, deque[float]] = {}
+        self._window = SlidingWindow(self.WINDOW_S)
 
     def retry_after(self, user_key: str, now: float) -> float:
         """0 if a dial is allowed now (and records it), else seconds until one is."""
-        stamps = self._seen.setdefault(user_key, deque())
-        while stamps and stamps[0] <= now - self.WINDOW_S:
-            stamps.popleft()
-        if len(stamps) >= self.per_minute:
-            return stamps[0] + self.WINDOW_S - now
-        stamps.append(now)
-        return 0.0
+        wait = self._window.retry_after(user_key, now, self.per_minute)
+        if wait == 0.0:
+            self._window.hit(user_key, now)
+        return wait

@@ -6,10 +6,10 @@ Strategy: a pure object keeping, per chat, the times of its last sends in a slid
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Hashable
 
 from bot.ports import PacingLimits
+from bot.ratelimit import SlidingWindow
 
 WINDOW_S = 60.0
 
@@ -27,21 +27,11 @@ class Pacer:
 
     def __init__(self, window_s: float = WINDOW_S) -> None:
         self._window = window_s
-        self._sends: dict[Hashable, deque[float]] = {}
-
-    def _recent(self, key: Hashable, now: float) -> deque[float]:
-        sends = self._sends.get(key)
-        if sends is None:
-            return deque()
-        while sends and sends[0] <= now - self._window:
-            sends.popleft()
-        if not sends:
-            del self._sends[key]
-        return sends
+        self._sends = SlidingWindow(window_s)
 
     def next_slot(self, key: Hashable, limits: PacingLimits, now: float) -> float:
         """The earliest time >= ``now`` at which ``key`` may receive a message."""
-        sends = self._recent(key, now)
+        sends = self._sends.recent(key, now)
         if not sends:
             return now
         slot = max(now, sends[-1] + limits.min_interval_s)
@@ -56,11 +46,11 @@ class Pacer:
         """Messages ``key`` may still receive in the current window (None: no per-minute cap)."""
         if limits.per_minute is None:
             return None
-        return max(0, limits.per_minute - len(self._recent(key, now)))
+        return max(0, limits.per_minute - self._sends.count(key, now))
 
     def record(self, key: Hashable, at: float) -> None:
         """Note a message (or an attempt the platform may have counted) sent at ``at``."""
-        self._sends.setdefault(key, deque()).append(at)
+        self._sends.hit(key, at)
 
     def __len__(self) -> int:
         return len(self._sends)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections import deque
 
 from bot.ports import Store
+from bot.ratelimit import SlidingWindow
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 8
@@ -39,15 +39,12 @@ class PairingThrottle:
     def __init__(self, max_failures: int = 5, window_s: float = 900.0) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
+        self._failures = SlidingWindow(window_s)
 
     def blocked(self, user_key: str, now: float) -> bool:
-        stamps = self._failures.get(user_key)
-        if not stamps:
-            return False
-        while stamps and stamps[0] <= now - self.window_s:
-            stamps.popleft()
-        return len(stamps) >= self.max_failures
+        """True while ``user_key`` has used up its wrong guesses in the window."""
+        return not self._failures.allowed(user_key, now, self.max_failures)
 
     def failed(self, user_key: str, now: float) -> None:
-        self._failures.setdefault(user_key, deque()).append(now)
+        """Count a wrong code from ``user_key`` at ``now``."""
+        self._failures.hit(user_key, now)
