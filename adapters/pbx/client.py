@@ -24,6 +24,7 @@ from bot.errors import (
     AuthenticationError,
     HandshakeError,
     MalformedEvent,
+    PbxCommandError,
     PbxError,
     PbxTimeout,
     PbxUnavailable,
@@ -117,6 +118,9 @@ class PbxClient(cmd.PbxCommands):
                     continue
                 except _DOWN_ERRORS as exc:
                     reason = str(exc) or type(exc).__name__
+                except Exception as exc:  # a bug must not end the link for good: log, reconnect
+                    logger.exception("the PBX session failed unexpectedly")
+                    reason = f"unexpected {type(exc).__name__}"
                 finally:
                     self._down()
                 if not self._closed:
@@ -126,7 +130,7 @@ class PbxClient(cmd.PbxCommands):
         """Stop :meth:`run` and end the session; in-flight commands fail."""
         self._closed = True
         self._stop.set()
-        link = self._link
+        link = self._link or self._opening  # also a session still waiting for its CONNECT
         if link is not None:
             await link.ws.close()
 
@@ -196,9 +200,14 @@ class PbxClient(cmd.PbxCommands):
     async def _resubscribe(self) -> None:
         try:
             result = await self.subscribe(self.events)
-        except PbxError as exc:
-            if not self._closed:
-                logger.warning("subscribe failed: %s", exc)
+        except PbxCommandError as exc:  # the PBX refused: reconnecting would not change that
+            logger.warning("subscribe failed: %s", exc)
+            return
+        except PbxError as exc:  # no answer: a link that delivers no events is no link at all
+            link = self._link
+            if not self._closed and link is not None:
+                logger.warning("subscribe failed (%s); reconnecting", exc)
+                await link.ws.close()
             return
         missing = [k for k, v in self.events.items() if v and result.get(k) is not True]
         if missing:
@@ -255,6 +264,6 @@ class PbxClient(cmd.PbxCommands):
         except TimeoutError:
             raise PbxTimeout(f"{name}: no reply within {self.command_timeout:g} s") from None
         except LinkClosed:
-            raise PbxTimeout(f"{name}: the link dropped before the reply") from None
+            raise PbxUnavailable(f"{name}: the link dropped before the reply") from None
         finally:
             self._pending.pop(hash_, None)
