@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.domain import ActionReply, ChatAction, ChatCommand, ChatRef, OutMessage
 from bot.errors import BotError
 from bot.events import PbxEvent
+from bot.i18n import LANGUAGES
 from bot.outbox import DeliveryWorker
 from bot.pipeline import EventPipeline
 from bot.ports import ChatCore, ChatSender, Store
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 #: pipeline waits for the database.
 EVENT_QUEUE_SIZE = 10_000
 DRAIN_TIMEOUT_S = 2.5
+BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel"})
 #: retention runs from the tick loop: first a minute after start, then hourly (monotonic time)
 PRUNE_FIRST_S = 60.0
 PRUNE_EVERY_S = 3600.0
@@ -47,20 +49,24 @@ class TimedCore:
     def __init__(self, inner: ChatCore, observe: Callable[[str, float], None]) -> None:
         self.inner = inner
         self.observe = observe
+        self.known = frozenset(name for lang in LANGUAGES for name, _ in inner.menu(lang))
 
     async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:
         start = time.perf_counter()
         try:
             return await self.inner.handle_command(cmd)
         finally:
-            self.observe(cmd.name, time.perf_counter() - start)
+            # a label per known command only: any word a user types must not become a series
+            name = cmd.name.lower() if cmd.name.lower() in self.known else "unknown"
+            self.observe(name, time.perf_counter() - start)
 
     async def handle_action(self, action: ChatAction) -> ActionReply:
         start = time.perf_counter()
         try:
             return await self.inner.handle_action(action)
         finally:
-            self.observe(f"button:{action.action}", time.perf_counter() - start)
+            action_name = action.action if action.action in BUTTON_ACTIONS else "unknown"
+            self.observe(f"button:{action_name}", time.perf_counter() - start)
 
     async def handle_migration(self, old: ChatRef, new: ChatRef) -> None:
         await self.inner.handle_migration(old, new)
@@ -164,6 +170,7 @@ class Application:
         return {
             "events_in": ("PBX events received", float(self.pbx.events_in)),
             "malformed_events": ("PBX events dropped as malformed", float(self.pbx.malformed_events)),
+            "protocol_errors": ("PBX frames skipped as undecodable", float(self.pbx.protocol_errors)),
             "reconnects": ("PBX link reconnects", float(self.pbx.reconnects)),
             "alerts_delivered": ("Outbox entries delivered", float(self.worker.delivered)),
             "delivery_failures": ("Failed delivery attempts", float(self.worker.failed_attempts)),

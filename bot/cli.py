@@ -83,10 +83,12 @@ async def cmd_run(settings: Settings) -> int:
         print("warning: no chat platform configured (TELEGRAM_BOT_TOKEN or SLACK_*)", file=sys.stderr)
 
     async def main(stop: asyncio.Event) -> int:
-        await app.start()
-        await stop.wait()
-        await app.stop()
-        await store.close()
+        try:
+            await app.start()  # may fail (a port in use): what started is still stopped below
+            await stop.wait()
+        finally:
+            await app.stop()
+            await store.close()
         return 0
 
     return await _run_until_signal(main)

@@ -52,7 +52,7 @@ class PassLoop:
             await self._done.wait()
 
     async def run(self) -> None:
-        self._stopping, self._done, failures = False, asyncio.Event(), 0
+        self._done, failures = asyncio.Event(), 0  # a stop() that came first still counts
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -70,6 +70,7 @@ class PassLoop:
         finally:
             self._done.set()
             self._done = None
+            self._stopping = False  # the next run() starts afresh
 
     async def _wait(self, delay: float) -> None:
         if self._wake.is_set():

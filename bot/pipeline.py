@@ -82,6 +82,10 @@ class EventPipeline:
             await self._registration_changes(self._registrations.tick(now))
         except BotError as exc:
             logger.error("tick failed: %s: %s", type(exc).__name__, exc)
+        except Exception as exc:  # safety net: the ticker must outlive a tracker bug
+            first = type(exc) not in self._bugs_seen
+            self._bugs_seen.add(type(exc))
+            logger.error("tick failed: %s: %s", type(exc).__name__, exc, exc_info=exc if first else None)
 
     async def restore(self) -> None:
         """Re-track the calls a previous process saved (run once at startup, before events)."""
