@@ -37,8 +37,7 @@ class AlertRouter:
         if update.missed is not None:
             count += await self._route_missed(update.missed, now)
         if update.card_changed and update.card.extensions:
-            if not self._fresh(self._settings_at, now):
-                await self._chat_settings(now)
+            await self._chat_settings(now)  # refreshes _watching when the cache is stale
             if self._watching:
                 count += await self._route_card(update.card, now)
         return count
