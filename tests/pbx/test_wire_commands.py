@@ -80,7 +80,7 @@ async def test_all_thirteen_commands_on_the_wire(wired: tuple[PbxClient, PbxSimu
     assert {u.uid for u in users} == {"201", "202", "204", "205", "206"}  # flush_reg dropped 203
     assert next(u for u in users if u.uid == "201").agent.startswith("Yealink")
 
-    sent = sim.commands_received[1:]  # after the client's own subscribe on connect
+    sent = list(sim.commands_received)[1:]  # after the client's own subscribe on connect
     hashes = [data.pop("callback_hash") for _, data in sent]
     assert all(isinstance(h, str) and HASH.match(h) for h in hashes)
     assert len(set(hashes)) == len(hashes) == 14

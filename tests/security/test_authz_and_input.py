@@ -52,12 +52,12 @@ async def test_stranger_in_a_bound_group_cannot_dial(tmp_path: Path) -> None:
             replies = await rig.app.core.handle_command(cmd(STRANGER, "call", text))
             assert replies and "Calling" not in replies[0].text
         await rig.app.core.handle_command(cmd(STRANGER, "hangup", ""))
-        assert [n for n, _ in rig.sim.commands_received[before:]] == []  # nothing reached the PBX
+        assert [n for n, _ in list(rig.sim.commands_received)[before:]] == []  # nothing reached the PBX
         audit = await rig.store.recent_audit(10)
         assert audit and all(not a.allowed for a in audit if a.user_id == "mallory")
         await rig.store.grant("console", "olga", Role.OPERATOR, GROUP.chat_id)  # control: allowed
         replies = await rig.app.core.handle_command(cmd(OPERATOR, "call", "79161234567"))
-        assert [n for n, _ in rig.sim.commands_received[before:]] == ["make_call"], replies
+        assert [n for n, _ in list(rig.sim.commands_received)[before:]] == ["make_call"], replies
 
 
 async def test_metacharacters_are_plain_text(tmp_path: Path) -> None:

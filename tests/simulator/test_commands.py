@@ -106,7 +106,7 @@ async def test_no_callback_when_the_hash_is_false_or_absent(probe: Probe, sim: P
     await probe.send(event("reloadgw", {"num": "74951112233"}))
     reply = await probe.command("trunk_list")
     assert reply["hash"] == f"h{2:015d}"  # the first callback this probe saw after subscribe
-    assert [n for n, _ in sim.commands_received[-3:]] == ["reloadgw", "reloadgw", "trunk_list"]
+    assert [n for n, _ in list(sim.commands_received)[-3:]] == ["reloadgw", "reloadgw", "trunk_list"]
 
 
 async def test_make_call_then_hangup_call_ends_both_legs(probe: Probe) -> None:

@@ -160,3 +160,21 @@ async def test_a_frozen_link_goes_silent_without_closing_and_comes_back() -> Non
     await p.until(lambda ev: [e["uid"] for _, e in ev] == ["202"])
     await p.close()
     await sim.stop()
+
+
+async def test_a_handshake_never_followed_by_a_websocket_expires() -> None:
+    sim = make_sim(close_timeout=0.05)
+    await sim.start()
+    q = {"key": KEY, "domain": DOMAIN}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{sim.url}/socket.io/1/", params=q) as r:
+            stale = (await r.text()).split(":")[0]
+        assert sim.pending_handshakes == 1
+        await asyncio.sleep(0.1)
+        async with http.get(f"{sim.url}/socket.io/1/", params=q) as r:
+            assert r.status == 200
+        assert sim.pending_handshakes == 1  # the stale sid was dropped, not kept forever
+        ws = await http.ws_connect(f"{sim.url}/socket.io/1/websocket/{stale}")
+        assert (await ws.receive(2)).data == "7:::1+0"  # too late: handshake again
+        await ws.close()
+    await sim.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +41,7 @@ from bot.errors import ProtocolError
 
 logger = logging.getLogger(__name__)
 EMITTED_KEPT = 10_000
+COMMANDS_KEPT = 10_000
 
 
 class PbxSimulator:
@@ -56,7 +58,9 @@ class PbxSimulator:
         self.close_timeout = close_timeout
         self.engine = Engine(domain, self.roster, self._broadcast, seed=seed, time_scale=time_scale)
         self.commands = Commands(self.engine, self.emit)
-        self.commands_received: list[tuple[str, dict[str, Any]]] = []
+        #: the most recent commands received (bounded like ``emitted``); ``commands_total`` counts all
+        self.commands_received: deque[tuple[str, dict[str, Any]]] = deque(maxlen=COMMANDS_KEPT)
+        self.commands_total = 0
         #: the most recent events emitted (bounded: a long soak must not grow without limit);
         #: ``emitted_total`` counts every one
         self.emitted: deque[tuple[str, Payload]] = deque(maxlen=EMITTED_KEPT)
@@ -64,7 +68,7 @@ class PbxSimulator:
         self.events_sent = 0  # event frames actually written to sockets (callbacks excluded)
         self.sessions: dict[str, Session] = {}
         self.handshakes = 0
-        self._handshaken: set[str] = set()
+        self._handshaken: dict[str, float] = {}  # sid -> monotonic time the handshake was issued
         self._changed = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
@@ -181,15 +185,28 @@ class PbxSimulator:
             logger.info("handshake unauthorized (domain %r)", q.get("domain", ""))
             return web.Response(status=403, text="handshake unauthorized", headers=headers)
         sid = new_sid()
-        self._handshaken.add(sid)
+        self._expire_handshakes()
+        self._handshaken[sid] = time.monotonic()
         self.handshakes += 1
         body = format_handshake(Handshake(sid, self.heartbeat_timeout, self.close_timeout, ("websocket",)))
         return web.Response(text=body, headers=headers)
+
+    @property
+    def pending_handshakes(self) -> int:
+        """Sids handed out whose websocket has not ended (connected or still expected)."""
+        return len(self._handshaken)
+
+    def _expire_handshakes(self) -> None:
+        """Forget sids whose websocket never came within ``close_timeout`` (as socket.io 0.9 does)."""
+        horizon = time.monotonic() - self.close_timeout
+        for sid in [s for s, at in self._handshaken.items() if at < horizon and s not in self.sessions]:
+            del self._handshaken[sid]
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         sid = request.match_info["sid"]
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
+        self._expire_handshakes()
         if sid not in self._handshaken or sid in self.sessions:
             await ws.send_str("7:::1+0")  # client not handshaken, reconnect
             await ws.close()
@@ -206,7 +223,7 @@ class PbxSimulator:
         finally:
             beat.cancel()
             self.sessions.pop(sid, None)
-            self._handshaken.discard(sid)
+            self._handshaken.pop(sid, None)
             await self._notify()
         return ws
 
@@ -238,6 +255,7 @@ class PbxSimulator:
     async def _on_command(self, session: Session, packet: Packet) -> None:
         data = packet.args[0] if packet.args and isinstance(packet.args[0], dict) else {}
         self.commands_received.append((packet.name, data))
+        self.commands_total += 1
         try:
             reply = await self.commands.handle(packet.name, data, session.subs)
         except KeyError:
