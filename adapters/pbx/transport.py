@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -87,8 +87,8 @@ async def handshake(
 
 
 class Link:
-    """One open session. :meth:`serve` (or iterate :meth:`packets`) for everything but heartbeats,
-    errors and disconnects; :meth:`send`."""
+    """One open session: :meth:`serve` hands over everything but heartbeats, errors and
+    disconnects; :meth:`send`."""
 
     def __init__(
         self, ws: aiohttp.ClientWebSocketResponse, answer: sio.Handshake, stats: LinkStats, max_frame: int
@@ -104,22 +104,9 @@ class Link:
     async def send(self, packet: sio.Packet) -> None:
         await self.ws.send_str(sio.encode(packet))
 
-    async def packets(self) -> AsyncIterator[sio.Packet]:
-        """Packets until the session ends, which raises :class:`LinkClosed`."""
-        watchdog = asyncio.create_task(self._watch())
-        try:
-            while True:
-                for packet in await self._batch():
-                    if packet.type in _CONTROL:
-                        await self._control(packet)
-                    else:
-                        yield packet
-        finally:
-            watchdog.cancel()
-
     async def serve(self, handle: Callable[[sio.Packet], Awaitable[object]]) -> None:
-        """Await ``handle`` with the packets :meth:`packets` would yield, in order, until the
-        session ends (:class:`LinkClosed`). A plain loop: no async generator step per packet."""
+        """Await ``handle`` with every packet but heartbeats, errors and disconnects, in order,
+        until the session ends (:class:`LinkClosed`)."""
         watchdog = asyncio.create_task(self._watch())
         try:
             while True:

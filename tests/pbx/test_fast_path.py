@@ -1,6 +1,6 @@
 """The ingest fast paths agree with the general ones they bypass.
 
-``Link.serve``/``Link.packets`` decode a whole frame directly (no payload framing); the reference
+``Link.serve`` decodes a whole frame directly (no payload framing); the reference
 feeds every text through the ``PayloadDecoder`` as before. ``parse_event``'s generated builders
 are compared with the generic per-field loop they replaced.
 """
@@ -83,19 +83,9 @@ async def _served(texts: list[str], max_frame: int) -> Outcome:
     return out, ws.sent, link.stats.protocol_errors, str(exc.value)
 
 
-async def _iterated(texts: list[str], max_frame: int) -> Outcome:
-    link, ws = _link(texts, max_frame)
-    out: list[sio.Packet] = []
-    with pytest.raises(LinkClosed) as exc:
-        async for packet in link.packets():
-            out.append(packet)
-    return out, ws.sent, link.stats.protocol_errors, str(exc.value)
-
-
 async def _agree(texts: list[str], max_frame: int = sio.DEFAULT_MAX_FRAME) -> Outcome:
     expected = await _reference(texts, max_frame)
     assert await _served(texts, max_frame) == expected
-    assert await _iterated(texts, max_frame) == expected
     return expected
 
 

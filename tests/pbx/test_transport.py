@@ -40,13 +40,16 @@ async def test_handshake_refused_connection() -> None:
             await handshake(session, "http://127.0.0.1:1", DOMAIN, KEY, limit_s=2)
 
 
+async def _ignore(_: sio.Packet) -> None:
+    return None
+
+
 async def test_stale_session_id_gets_7_1_0(sio_server: NodeServer) -> None:
     stale = sio.Handshake("unknown-sid-123", 3.0, 3.0, ("websocket",))
     async with aiohttp.ClientSession() as session:
         link = await open_link(session, sio_server.base_url, DOMAIN, KEY, stale, LinkStats())
         with pytest.raises(LinkClosed, match="client not handshaken, reconnect"):
-            async for _ in link.packets():
-                pass
+            await link.serve(_ignore)
         await link.ws.close()
 
 
