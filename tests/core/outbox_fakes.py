@@ -172,3 +172,24 @@ async def drive(worker: DeliveryWorker, clock: FakeClock, until: float, max_pass
             clock.now = max(clock.now, until)
             return passes
         clock.now = max(clock.now, worker.next_wake)
+
+
+class TextRenderer:
+    """Renders an alert as ``missed <caller number>`` and a digest as ``N alerts``: adapter tests
+    read these plain texts off their stand-in servers."""
+
+    def render(self, alert: Alert, chat: ChatSettings) -> OutMessage:
+        return OutMessage.plain(f"missed {getattr(alert, 'caller_number', '?')}")
+
+    def render_digest(self, alerts: list[Alert], chat: ChatSettings) -> OutMessage:
+        return OutMessage.plain(f"{len(alerts)} alerts")
+
+
+class StillClock:
+    """A clock that stays where the test puts it (``now``)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

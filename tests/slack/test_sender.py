@@ -10,10 +10,12 @@ import pytest
 
 from adapters.slack import SlackAdapter, SlackSender
 from adapters.slack.sender import build_web_client
-from bot.domain import Alert, ChatRef, ChatSettings, MissedCall, OutMessage
+from bot.domain import ChatRef, MissedCall, OutMessage
 from bot.errors import ChatGone, DeliveryError, MessageGone, RetryAfter
 from bot.outbox import DeliveryWorker
 from storage.memory import MemoryStore
+from tests.core.outbox_fakes import StillClock as Clock
+from tests.core.outbox_fakes import TextRenderer
 from tests.slack.fakes import RecordingCore, slack_settings
 from tests.slack.standin import SlackStandIn
 
@@ -21,22 +23,6 @@ pytestmark = pytest.mark.timeout(20)
 TOKEN = "xoxb-very-secret-token"
 CHAT = ChatRef("slack", "C0ALERTS")
 RATELIMITED = {"ok": False, "error": "ratelimited"}
-
-
-class TextRenderer:
-    def render(self, alert: Alert, chat: ChatSettings) -> OutMessage:
-        return OutMessage.plain(f"missed {getattr(alert, 'caller_number', '?')}")
-
-    def render_digest(self, alerts: list[Alert], chat: ChatSettings) -> OutMessage:
-        return OutMessage.plain(f"{len(alerts)} alerts")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -10,30 +10,16 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from adapters.telegram import TelegramSender
-from bot.domain import Alert, ChatRef, ChatSettings, MissedCall, OutMessage
+from bot.domain import ChatRef, MissedCall
 from bot.outbox import DeliveryWorker
 from storage.memory import MemoryStore
+from tests.core.outbox_fakes import StillClock as Clock
+from tests.core.outbox_fakes import TextRenderer
 from tests.telegram.conftest import TOKEN
 from tests.telegram.standin import StandIn
 
 pytestmark = pytest.mark.timeout(20)
 CHAT = ChatRef("telegram", "-300")
-
-
-class TextRenderer:
-    def render(self, alert: Alert, chat: ChatSettings) -> OutMessage:
-        return OutMessage.plain(f"missed {getattr(alert, 'caller_number', '?')}")
-
-    def render_digest(self, alerts: list[Alert], chat: ChatSettings) -> OutMessage:
-        return OutMessage.plain(f"{len(alerts)} alerts")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def missed(n: int) -> MissedCall:
