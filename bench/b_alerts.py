@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from adapters.pbx.simulator import PbxSimulator
 from adapters.telegram import TelegramSender
-from bot.app import Application
+from bot.cli.app import Application
 from bot.config import Settings
 from bot.domain import ChatRef, OutMessage
 from bot.ports import ChatSender, PacingLimits

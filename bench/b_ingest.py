@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adapters.pbx.client import PbxClient
+from adapters.pbx.v2.client import PbxClient
 from bot.events import PbxEvent
 
 N = 200_000

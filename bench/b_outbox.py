@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
+from bot.delivery.worker import DeliveryWorker
 from bot.domain import Alert, ChatRef, ChatSettings, MissedCall, OutMessage
-from bot.outbox import DeliveryWorker
 from bot.ports import PacingLimits
 from storage.memory import MemoryStore
 

@@ -22,15 +22,15 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from adapters.pbx.client import PbxClient
 from adapters.pbx.simulator.legs import Leg, bridge
 from adapters.pbx.simulator.server import PbxSimulator
-from bot.app import Application
+from adapters.pbx.v2.client import PbxClient
+from bot.alerts.render import Renderer
+from bot.cli.app import Application
 from bot.config import Settings
 from bot.domain import Alert, ChatRef, ChatSettings, MissedCall, OutMessage
 from bot.events import PbxEvent
 from bot.ports import PacingLimits
-from bot.render import Renderer
 from storage.sqlite import SqliteStore
 
 N = int(os.environ.get("SOAK_EVENTS", "1000000"))

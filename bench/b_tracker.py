@@ -16,10 +16,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from bot.alerts import AlertRouter
-from bot.calls import CallTracker
+from bot.alerts.router import AlertRouter
 from bot.domain import ChatRef
 from bot.events import ChannelAnswer, ChannelBridge, ChannelCreate, ChannelDestroy, PbxEvent
+from bot.tracking.calls import CallTracker
 from storage.memory import MemoryStore
 
 TOTAL_EVENTS = int(os.environ.get("BENCH_TRACKER_EVENTS", "1000000"))

@@ -1,6 +1,6 @@
 """The small interfaces the core needs from the outside world (``typing.Protocol``).
 
-- :class:`PbxApi` is implemented by ``adapters.pbx.client.PbxClient`` (and recording fakes).
+- :class:`PbxApi` is implemented by ``adapters.pbx.v2.client.PbxClient`` (and recording fakes).
 - :class:`ChatSender` by each chat adapter (Telegram, Slack, console).
 - :class:`Store` by ``storage.sqlite.SqliteStore`` and ``storage.memory.MemoryStore``.
 All methods are async: the SQLite store runs on its own thread and the core awaits it.

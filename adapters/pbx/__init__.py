@@ -1,1 +1,2 @@
-"""onlinePBX WebSockets API 2.0: Socket.IO 0.9 codec, aiohttp driver, API client, simulator."""
+"""onlinePBX sources: ``v2/`` (WebSockets API 2.0 over Socket.IO 0.9), the event parsing shared by
+every source (``parse``), and the ``simulator/``."""

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.commands import CommandService
+from bot.commands.service import CommandService
 from bot.config import Settings
 from bot.domain import ChatCommand, ChatRef, Role, UserRef
 from storage.sqlite import SqliteStore
 from tests.cli.conftest import SIM_DOMAIN, SIM_KEY, TRACEBACK, Sim, clean_env, run_cli
-from tests.core.fakes import FakeCalls, FakePresence, RecordingPbx
+from tests.fakes import FakeCalls, FakePresence, RecordingPbx
 
 pytestmark = pytest.mark.timeout(60)
 

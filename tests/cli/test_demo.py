@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from adapters.console.demo import run_demo
+from bot.cli.demo import run_demo
 from bot.config import Settings
 from tests.cli.conftest import ROOT, TRACEBACK, run_cli
 
-SCENARIO = ROOT / "adapters" / "console" / "demo.json"
+SCENARIO = ROOT / "bot" / "cli" / "demo.json"
 EXT = re.compile(r"^\d{2,5}$")
 
 

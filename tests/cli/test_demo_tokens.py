@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 import adapters.telegram  # noqa: F401  # imported at collection: aiogram's import alone takes seconds
-from adapters.console.demo import run_demo
+from bot.cli.demo import run_demo
 from bot.config import Settings
 from tests.cli.conftest import TRACEBACK
 from tests.telegram.standin import StandIn

@@ -1,7 +1,7 @@
 """A whole bot on loopback for fault, security and ops tests: simulator + Application + SQLite.
 
 Strategy: ``BotRig`` starts the simulator, opens a SqliteStore on a tmp file, binds chats to
-extensions and runs a real :class:`bot.app.Application` with a zero-pacing RecordingSender;
+extensions and runs a real :class:`bot.cli.app.Application` with a zero-pacing RecordingSender;
 ``missed_call`` / ``answered_call`` emit compact wire sequences straight through the simulator.
 """
 
@@ -15,12 +15,12 @@ from typing import Any
 
 from adapters.pbx.simulator.legs import Leg, bridge
 from adapters.pbx.simulator.server import PbxSimulator
-from bot.app import Application
+from bot.cli.app import Application
 from bot.config import Settings
 from bot.domain import ChatRef
 from bot.ports import PacingLimits
 from storage.sqlite import SqliteStore
-from tests.core.outbox_fakes import RecordingSender
+from tests.delivery.fakes import RecordingSender
 
 DOMAIN, KEY = "rig.onpbx.ru", "rig-secret-key-0123456789"
 CHAT = ChatRef("console", "ops")

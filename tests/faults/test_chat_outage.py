@@ -14,10 +14,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
 from adapters.telegram import TelegramSender
+from bot.delivery.worker import DeliveryWorker
 from bot.domain import ChatRef
-from bot.outbox import DeliveryWorker
 from storage.sqlite import SqliteStore
-from tests.core.outbox_fakes import FakeClock, FakeRenderer, missed
+from tests.delivery.fakes import FakeClock, FakeRenderer, missed
 from tests.telegram.conftest import TOKEN
 from tests.telegram.standin import Call, StandIn
 

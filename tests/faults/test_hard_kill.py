@@ -19,7 +19,7 @@ ROOT = str(Path(__file__).resolve().parents[2])
 
 CHILD = """
 import asyncio, sys
-from bot.app import Application
+from bot.cli.app import Application
 from storage.sqlite import SqliteStore
 from tests.faults.harness import CHAT, settings_for
 

@@ -11,9 +11,9 @@ import logging
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cmd_chat import COMMANDS
+from bot.commands.chat import COMMANDS
 from bot.domain import Role
-from tests.core.fakes import Conversation
+from tests.fakes import Conversation
 from tests.fuzz.strategies import nasty_text
 
 NAMES = (*COMMANDS, "press", "", "CALL", "call@other_bot", "нет", "/", "\x00")

@@ -18,16 +18,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.pbx import socketio09 as sio
 from adapters.pbx.parse import parse_event
-from bot.alerts import AlertRouter
-from bot.calls import CallTracker
+from adapters.pbx.v2 import socketio09 as sio
+from bot.alerts.pipeline import EventPipeline
+from bot.alerts.router import AlertRouter
 from bot.domain import ChatRef, ChatSettings
 from bot.errors import BotError
 from bot.events import PbxEvent
-from bot.pipeline import EventPipeline
-from bot.presence import Presence
-from bot.registrations import RegistrationTracker
+from bot.tracking.calls import CallTracker
+from bot.tracking.presence import Presence
+from bot.tracking.registrations import RegistrationTracker
 from storage.memory import MemoryStore
 from tests.faults.harness import call_events
 from tests.fuzz.strategies import events, json_values, typed_events
@@ -49,7 +49,7 @@ def assert_only_bot_errors(caplog: pytest.LogCaptureFixture) -> None:
     """Fail on any pipeline ERROR that is not a drop for one of the project's own errors."""
     allowed = _bot_error_names()
     for record in caplog.records:
-        if record.name != "bot.pipeline" or record.levelno < logging.ERROR:
+        if record.name != "bot.alerts.pipeline" or record.levelno < logging.ERROR:
             continue
         message = record.getMessage()
         match = _DROPPED.match(message)
@@ -60,7 +60,7 @@ def assert_only_bot_errors(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.fixture
 def pipeline_errors(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.ERROR, logger="bot.pipeline")
+    caplog.set_level(logging.ERROR, logger="bot.alerts.pipeline")
     return caplog
 
 
@@ -173,7 +173,7 @@ def test_a_slipped_builtin_is_dropped_loudly_and_fails_the_check(
     name, payload = call_events("79161110040", "201", missed=True)[0]
     for _ in range(3):
         asyncio.run(pipe.handle(parse_event(name, payload)))  # must not raise
-    records = [r for r in pipeline_errors.records if r.name == "bot.pipeline"]
+    records = [r for r in pipeline_errors.records if r.name == "bot.alerts.pipeline"]
     assert [r.getMessage() for r in records] == ["dropped ChannelCreate event: IndexError: boom"] * 3
     assert [r.exc_info is not None for r in records] == [True, False, False]
     with pytest.raises(AssertionError, match="IndexError"):

@@ -130,4 +130,4 @@ async def test_json_log_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert isinstance(data, dict) and {"ts", "level", "logger", "msg"} <= data.keys()
     mine = [d for d in records if d["logger"] == "tests.ops"]
     assert len(mine) == 1 and mine[0]["msg"] == "multi\nline args" and "ValueError" in mine[0]["exc"]
-    assert any(d["logger"] == "bot.app" for d in records)
+    assert any(d["logger"] == "bot.cli.app" for d in records)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.app import PRUNE_EVERY_S, PRUNE_FIRST_S, Application
+from bot.cli.app import PRUNE_EVERY_S, PRUNE_FIRST_S, Application
 from bot.config import Settings
 from bot.domain import AuditEntry, ChatRef
 from storage.sqlite import SqliteStore
@@ -59,7 +59,7 @@ async def _fill(store: SqliteStore) -> None:
 async def test_prune_uses_the_retention_setting(store: SqliteStore, caplog: pytest.LogCaptureFixture) -> None:
     await _fill(store)
     app = _app(store, days=7.0)
-    with caplog.at_level(logging.INFO, logger="bot.app"):
+    with caplog.at_level(logging.INFO, logger="bot.cli.app"):
         assert await app.prune() == (1, 1)
         assert await app.prune() == (0, 0)
     lines = [r.getMessage() for r in caplog.records if "retention" in r.getMessage()]
@@ -96,7 +96,7 @@ async def test_storage_failure_is_a_warning_and_retried_next_hour(
     store = await SqliteStore.open(str(tmp_path / "closed.db"))
     await store.close()
     app = _app(store)
-    with caplog.at_level(logging.WARNING, logger="bot.app"):
+    with caplog.at_level(logging.WARNING, logger="bot.cli.app"):
         assert await app.prune_if_due(app.next_prune_at) is True
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "retention prune failed" in warnings[0].getMessage()

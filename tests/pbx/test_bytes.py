@@ -12,8 +12,8 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.pbx import socketio09 as sio
-from adapters.pbx.client import PbxClient
+from adapters.pbx.v2 import socketio09 as sio
+from adapters.pbx.v2.client import PbxClient
 from bot.backoff import Backoff
 from bot.errors import ProtocolError
 from bot.events import Blf, PbxEvent

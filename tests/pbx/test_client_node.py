@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.pbx.client import LinkState, PbxClient
+from adapters.pbx.v2.client import LinkState, PbxClient
 from bot.backoff import Backoff
 from bot.errors import PbxCommandError, PbxTimeout
 from bot.events import Blf, ChannelCreate, PbxEvent, RawEvent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.pbx import socketio09 as sio
+from adapters.pbx.v2 import socketio09 as sio
 from bot.errors import FrameTooLarge, ProtocolError
 
 FRAMES = {

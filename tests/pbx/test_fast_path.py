@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.pbx import parse
-from adapters.pbx import socketio09 as sio
-from adapters.pbx.transport import Link, LinkClosed, LinkStats
+from adapters.pbx.v2 import socketio09 as sio
+from adapters.pbx.v2.transport import Link, LinkClosed, LinkStats
 from bot.errors import MalformedEvent, ProtocolError
 from bot.events import EVENT_TYPES
 from tests.pbx.test_properties import json_values, packets

@@ -9,9 +9,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.pbx.client import PbxClient
 from adapters.pbx.simulator.server import PbxSimulator
-from adapters.pbx.socketio09 import Packet
+from adapters.pbx.v2.client import PbxClient
+from adapters.pbx.v2.socketio09 import Packet
 from bot.backoff import Backoff
 from bot.errors import PbxUnavailable
 from bot.events import PbxEvent
@@ -104,7 +104,7 @@ async def test_a_command_whose_link_drops_is_unavailable_not_timed_out() -> None
 async def test_an_unexpected_error_in_a_session_is_logged_and_the_link_comes_back(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="adapters.pbx.client")
+    caplog.set_level(logging.ERROR, logger="adapters.pbx.v2.client")
     sim = PbxSimulator(DOMAIN, KEY)
     await sim.start()
     client = _client(sim.url, cls=BuggyOnce)

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.pbx import socketio09 as sio
+from adapters.pbx.v2 import socketio09 as sio
 from bot.errors import ProtocolError
 
 json_values = st.recursive(

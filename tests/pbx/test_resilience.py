@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from adapters.pbx.client import LinkState, PbxClient
+from adapters.pbx.v2.client import LinkState, PbxClient
 from bot.backoff import Backoff
 from bot.events import Blf
 from tests.pbx.conftest import DOMAIN, KEY, NodeServer, StartServer
@@ -74,7 +74,7 @@ async def test_backoff_keeps_growing_when_the_link_dies_early(sio_server: NodeSe
 async def test_backoff_grows_over_repeated_early_drops(
     sio_server: NodeServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="adapters.pbx.client")
+    caplog.set_level(logging.WARNING, logger="adapters.pbx.v2.client")
     client = make_client(sio_server.base_url, Recorder(), stable_after=30.0)
     task = asyncio.create_task(client.run())
     try:
@@ -108,7 +108,7 @@ async def test_backoff_grows_over_repeated_early_drops(
 async def test_refused_subscribe_is_a_warning_and_events_still_flow(
     start_server: StartServer, caplog: pytest.LogCaptureFixture, reply: dict[str, object], warning: str
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="adapters.pbx.client")
+    caplog.set_level(logging.WARNING, logger="adapters.pbx.v2.client")
     server: NodeServer = await start_server()
     await server.control(cmd="subscribe_reply", reply=reply)
     rec = Recorder()
@@ -134,7 +134,7 @@ async def test_refused_subscribe_is_a_warning_and_events_still_flow(
 async def test_full_subscribe_reply_logs_no_warning(
     sio_server: NodeServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="adapters.pbx.client")
+    caplog.set_level(logging.WARNING, logger="adapters.pbx.v2.client")
     client = make_client(sio_server.base_url, Recorder())
     task = asyncio.create_task(client.run())
     try:

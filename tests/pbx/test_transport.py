@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from adapters.pbx import socketio09 as sio
-from adapters.pbx.client import PbxClient
-from adapters.pbx.transport import LinkClosed, LinkStats, handshake, open_link, redact, ws_url
+from adapters.pbx.v2 import socketio09 as sio
+from adapters.pbx.v2.client import PbxClient
+from adapters.pbx.v2.transport import LinkClosed, LinkStats, handshake, open_link, redact, ws_url
 from bot.backoff import Backoff
 from bot.errors import AuthenticationError, HandshakeError
 from tests.pbx.conftest import DOMAIN, KEY, NodeServer

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from adapters.pbx.client import PbxClient
+from adapters.pbx.v2.client import PbxClient
 from bot.backoff import Backoff
 from bot.errors import InvalidArgument, PbxUnavailable
 from tests.pbx.conftest import DOMAIN, KEY, StartServer

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.pbx import commands as cmd
-from adapters.pbx.heartbeat import HeartbeatMonitor
 from adapters.pbx.parse import parse_event, parse_trunk_list, parse_user_list
+from adapters.pbx.v2 import commands as cmd
+from adapters.pbx.v2.heartbeat import HeartbeatMonitor
 from bot import i18n
 from bot.domain import SipUser, Trunk
 from bot.errors import InvalidArgument, MalformedEvent, PbxCommandError

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from adapters.pbx import commands as cmd
-from adapters.pbx.client import PbxClient
 from adapters.pbx.simulator.server import PbxSimulator
+from adapters.pbx.v2 import commands as cmd
+from adapters.pbx.v2.client import PbxClient
 from bot import i18n
 from bot.backoff import Backoff
 from bot.domain import SipUser, Trunk

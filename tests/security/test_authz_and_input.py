@@ -15,8 +15,8 @@ import pytest
 
 from adapters.slack.blocks import to_mrkdwn
 from adapters.telegram.render import to_html
+from bot.alerts.render import Renderer
 from bot.domain import ChatCommand, ChatRef, ChatSettings, MissedCall, Role, UserRef
-from bot.render import Renderer
 from tests.faults.harness import BotRig
 
 pytestmark = pytest.mark.timeout(30)

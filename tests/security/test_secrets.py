@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from adapters.console.adapter import ConsoleChat
-from adapters.console.doctor import run_doctor
+from bot.cli.doctor import run_doctor
 from bot.logsetup import setup_logging
 from tests.faults.harness import KEY, BotRig, call_events
 from tests.telegram.standin import StandIn

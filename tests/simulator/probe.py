@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 
 from adapters.pbx.simulator import PbxSimulator
-from adapters.pbx.socketio09 import EVENT, HEARTBEAT, HEARTBEAT_PACKET, Packet, decode, encode, event
+from adapters.pbx.v2.socketio09 import EVENT, HEARTBEAT, HEARTBEAT_PACKET, Packet, decode, encode, event
 
 DOMAIN, KEY = "example.onpbx.ru", "s3cr3t-key"
 ALL = {"calls": True, "blf": True, "messages": True, "registration": True}

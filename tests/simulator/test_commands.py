@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.pbx.simulator import PbxSimulator
-from adapters.pbx.socketio09 import event
+from adapters.pbx.v2.socketio09 import event
 from tests.simulator.probe import ALL, DOMAIN, Probe, make_sim
 
 pytestmark = pytest.mark.timeout(20)

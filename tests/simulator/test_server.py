@@ -9,7 +9,7 @@ import pytest
 
 from adapters.pbx.simulator.legs import blf
 from adapters.pbx.simulator.scenario import parse_scenario
-from adapters.pbx.socketio09 import ACK, DISCONNECT, DISCONNECT_PACKET, EVENT, HEARTBEAT, Packet
+from adapters.pbx.v2.socketio09 import ACK, DISCONNECT, DISCONNECT_PACKET, EVENT, HEARTBEAT, Packet
 from tests.simulator.probe import ALL, DOMAIN, KEY, Probe, make_sim
 
 pytestmark = pytest.mark.timeout(20)

@@ -7,9 +7,9 @@ import pytest
 from adapters.slack import blocks, inbound
 from adapters.slack.runner import SlackAdapter
 from adapters.slack.sender import retry_after_seconds, validate_api_url
+from bot.alerts.render import Renderer
 from bot.domain import Button, ChatRef, ChatSettings, MissedCall, OutMessage, Span
 from bot.errors import ConfigError
-from bot.render import Renderer
 from tests.slack.fakes import RecordingCore, slack_settings
 
 

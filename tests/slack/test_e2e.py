@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from adapters.pbx.simulator import PbxSimulator
 from adapters.pbx.simulator.scenario import parse_scenario
-from bot.app import Application
+from bot.cli.app import Application
 from storage.memory import MemoryStore
 from tests.slack.fakes import slack_settings
 from tests.slack.standin import SlackStandIn

@@ -14,7 +14,7 @@ import pytest
 from adapters.pbx.simulator import PbxSimulator
 from adapters.pbx.simulator.scenario import parse_scenario
 from adapters.slack import SlackAdapter
-from bot.app import Application
+from bot.cli.app import Application
 from bot.domain import ChatRef
 from tests.slack.standin import SlackStandIn
 from tests.slack.test_e2e import app, missed_call, posts_to, sim, slash  # noqa: F401  (fixtures reused)

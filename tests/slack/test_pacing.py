@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.slack.sender import SlackSender, build_web_client
+from bot.delivery.worker import DeliveryWorker
 from bot.domain import Alert, ChatRef, ChatSettings, MissedCall, OutMessage
-from bot.outbox import DeliveryWorker
 from storage.memory import MemoryStore
 from tests.slack.standin import SlackStandIn
 

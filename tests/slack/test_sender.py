@@ -10,12 +10,12 @@ import pytest
 
 from adapters.slack import SlackAdapter, SlackSender
 from adapters.slack.sender import build_web_client
+from bot.delivery.worker import DeliveryWorker
 from bot.domain import ChatRef, MissedCall, OutMessage
 from bot.errors import ChatGone, DeliveryError, MessageGone, RetryAfter
-from bot.outbox import DeliveryWorker
 from storage.memory import MemoryStore
-from tests.core.outbox_fakes import StillClock as Clock
-from tests.core.outbox_fakes import TextRenderer
+from tests.delivery.fakes import StillClock as Clock
+from tests.delivery.fakes import TextRenderer
 from tests.slack.fakes import RecordingCore, slack_settings
 from tests.slack.standin import SlackStandIn
 

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from adapters.pbx.simulator import PbxSimulator
 from adapters.pbx.simulator.scenario import parse_scenario
-from bot.app import Application
+from bot.cli.app import Application
 from bot.domain import ChatRef
 from bot.i18n import t
 from storage.memory import MemoryStore

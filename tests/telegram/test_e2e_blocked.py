@@ -12,7 +12,7 @@ import pytest
 
 from adapters.pbx.simulator import PbxSimulator
 from adapters.pbx.simulator.scenario import parse_scenario
-from bot.app import Application
+from bot.cli.app import Application
 from bot.domain import ChatRef
 from tests.telegram.standin import StandIn
 from tests.telegram.test_e2e import app, say, sim  # noqa: F401  (fixtures reused)

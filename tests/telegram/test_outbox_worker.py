@@ -10,11 +10,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from adapters.telegram import TelegramSender
+from bot.delivery.worker import DeliveryWorker
 from bot.domain import ChatRef, MissedCall
-from bot.outbox import DeliveryWorker
 from storage.memory import MemoryStore
-from tests.core.outbox_fakes import StillClock as Clock
-from tests.core.outbox_fakes import TextRenderer
+from tests.delivery.fakes import StillClock as Clock
+from tests.delivery.fakes import TextRenderer
 from tests.telegram.conftest import TOKEN
 from tests.telegram.standin import StandIn
 

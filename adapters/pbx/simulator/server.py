@@ -1,7 +1,7 @@
 """PbxSimulator: an aiohttp server that speaks socket.io@0.9.19's websocket wire like onlinePBX.
 
 Strategy: HTTP handshake and the websocket loop are thin drivers around the sans-I/O codec
-(:mod:`adapters.pbx.socketio09`); events come from :class:`.engine.Engine` (traffic, scenarios,
+(:mod:`adapters.pbx.v2.socketio09`); events come from :class:`.engine.Engine` (traffic, scenarios,
 commands) and go only to sessions subscribed to their group: a socket that has not sent
 ``subscribe`` receives no events at all (only ``1::``, heartbeats and its own callbacks).
 """
@@ -24,7 +24,7 @@ from adapters.pbx.simulator.roster import Roster
 from adapters.pbx.simulator.scenario import Scenario, compile_scenario
 from adapters.pbx.simulator.session import Session, new_sid
 from adapters.pbx.simulator.traffic import TrafficPlanner, call_loop, phone_loop
-from adapters.pbx.socketio09 import (
+from adapters.pbx.v2.socketio09 import (
     ACK,
     CONNECT_PACKET,
     DISCONNECT,

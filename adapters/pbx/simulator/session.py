@@ -14,7 +14,7 @@ import secrets
 
 from aiohttp import web
 
-from adapters.pbx.socketio09 import HEARTBEAT_PACKET, Packet, encode
+from adapters.pbx.v2.socketio09 import HEARTBEAT_PACKET, Packet, encode
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,269 @@
+"""``PbxClient``: the onlinePBX WebSockets API 2.0 over Socket.IO 0.9, reconnecting forever.
+
+Strategy: :meth:`PbxClient.run` loops handshake -> session -> backoff; every session re-sends
+``subscribe``. Commands are events carrying a random ``callback_hash``; the ``callback`` event with
+that hash resolves the waiting future. Other events go through ``parse_event`` to ``on_event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import aiohttp
+
+from adapters.pbx.parse import parse_event
+from adapters.pbx.v2 import commands as cmd
+from adapters.pbx.v2 import socketio09 as sio
+from adapters.pbx.v2.transport import Link, LinkClosed, LinkStats, handshake, open_link
+from bot.backoff import Backoff
+from bot.errors import (
+    AuthenticationError,
+    HandshakeError,
+    MalformedEvent,
+    PbxCommandError,
+    PbxError,
+    PbxTimeout,
+    PbxUnavailable,
+)
+from bot.events import PbxEvent
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_EVENTS = {
+    "calls": True, "blf": True, "registration": True, "messages": False, "callback": False, "api": False
+}
+_DOWN_ERRORS = (LinkClosed, HandshakeError, aiohttp.ClientError, OSError, TimeoutError)
+
+
+class LinkState(enum.Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    AUTH_FAILED = "auth_failed"
+
+
+class PbxClient(cmd.PbxCommands):
+    """Implements :class:`bot.ports.PbxApi`. Run :meth:`run` as a task; stop with :meth:`close`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        domain: str,
+        key: str,
+        *,
+        events: Mapping[str, bool] | None = None,
+        on_event: Callable[[PbxEvent], Awaitable[None]],
+        on_state: Callable[[LinkState], None] | None = None,
+        command_timeout: float = 10.0,
+        max_frame: int = sio.DEFAULT_MAX_FRAME,
+        backoff: Backoff | None = None,
+        auth_backoff: Backoff | None = None,
+        stable_after: float = 30.0,
+    ) -> None:
+        self.base_url, self.domain, self._key = base_url.rstrip("/"), domain, key
+        self.events = {**DEFAULT_EVENTS, **(events or {})}
+        self._on_event, self._on_state = on_event, on_state
+        self.command_timeout, self.max_frame, self.stable_after = command_timeout, max_frame, stable_after
+        self.backoff = backoff or Backoff(base=0.5, cap=30.0)
+        self.auth_backoff = auth_backoff or Backoff(base=15.0, cap=300.0)
+        self.state = LinkState.DISCONNECTED
+        self.reconnects = self.events_in = self.malformed_events = 0
+        self._stats = LinkStats()
+        self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._link: Link | None = None
+        self._opening: Link | None = None  # the link of the running session, up or not yet
+        self._up = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._closed = False
+        self._connected_at: float | None = None
+        self._subscriber: asyncio.Task[None] | None = None
+
+    # --- public state -------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._link is not None
+
+    @property
+    def protocol_errors(self) -> int:
+        return self._stats.protocol_errors
+
+    async def wait_connected(self, timeout: float) -> bool:  # noqa: ASYNC109 - part of the interface
+        """True once connected (within ``timeout`` seconds)."""
+        try:
+            await asyncio.wait_for(self._up.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    # --- the connection loop ------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, and reconnect forever, until :meth:`close`."""
+        async with aiohttp.ClientSession() as session:
+            while not self._closed:
+                self._set_state(LinkState.CONNECTING)
+                try:
+                    await self._session(session)
+                    reason = "the session ended"
+                except AuthenticationError as exc:
+                    self._set_state(LinkState.AUTH_FAILED)
+                    delay = self.auth_backoff.next_delay()
+                    logger.error("%s; retry %d in %.1f s", exc, self.auth_backoff.attempt, delay)
+                    await self._sleep(delay)
+                    continue
+                except _DOWN_ERRORS as exc:
+                    reason = str(exc) or type(exc).__name__
+                except Exception as exc:  # a bug must not end the link for good: log, reconnect
+                    logger.exception("the PBX session failed unexpectedly")
+                    reason = f"unexpected {type(exc).__name__}"
+                finally:
+                    self._down()
+                if not self._closed:
+                    await self._retry(reason)
+
+    async def close(self) -> None:
+        """Stop :meth:`run` and end the session; in-flight commands fail."""
+        self._closed = True
+        self._stop.set()
+        link = self._link or self._opening  # also a session still waiting for its CONNECT
+        if link is not None:
+            await link.ws.close()
+
+    async def _retry(self, reason: str) -> None:
+        loop = asyncio.get_running_loop()
+        if self._connected_at is not None and loop.time() - self._connected_at >= self.stable_after:
+            self.backoff.reset()
+        self._connected_at = None
+        delay = self.backoff.next_delay()
+        self.reconnects += 1
+        logger.warning(
+            "PBX link down (%s); reconnect attempt %d in %.1f s", reason, self.backoff.attempt, delay
+        )
+        await self._sleep(delay)
+
+    async def _sleep(self, delay: float) -> None:
+        try:
+            await asyncio.wait_for(self._stop.wait(), delay)
+        except TimeoutError:
+            pass
+
+    async def _session(self, session: aiohttp.ClientSession) -> None:
+        answer = await handshake(session, self.base_url, self.domain, self._key)
+        self.auth_backoff.reset()
+        link = await open_link(
+            session, self.base_url, self.domain, self._key, answer, self._stats, self.max_frame
+        )
+        try:
+            if self._closed:
+                return
+            self._opening = link
+            await link.serve(self._dispatch)
+        finally:
+            self._opening = None
+            await link.ws.close()
+
+    def _up_with(self, link: Link) -> None:
+        self._link = link
+        self._connected_at = asyncio.get_running_loop().time()
+        self._up.set()
+        self._set_state(LinkState.CONNECTED)
+        logger.info("PBX link up (domain %s)", self.domain)
+        self._subscriber = asyncio.create_task(self._resubscribe())
+
+    def _down(self) -> None:
+        self._link = None
+        self._up.clear()
+        if self._subscriber is not None:
+            self._subscriber.cancel()
+            self._subscriber = None
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(LinkClosed("the link dropped before the reply"))
+        if self.state is not LinkState.AUTH_FAILED:
+            self._set_state(LinkState.DISCONNECTED)
+
+    def _set_state(self, state: LinkState) -> None:
+        if state is self.state:
+            return
+        self.state = state
+        if self._on_state is not None:
+            try:
+                self._on_state(state)
+            except Exception:
+                logger.exception("on_state callback failed")
+
+    async def _resubscribe(self) -> None:
+        try:
+            result = await self.subscribe(self.events)
+        except PbxCommandError as exc:  # the PBX refused: reconnecting would not change that
+            logger.warning("subscribe failed: %s", exc)
+            return
+        except PbxError as exc:  # no answer: a link that delivers no events is no link at all
+            link = self._link
+            if not self._closed and link is not None:
+                logger.warning("subscribe failed (%s); reconnecting", exc)
+                await link.ws.close()
+            return
+        missing = [k for k, v in self.events.items() if v and result.get(k) is not True]
+        if missing:
+            logger.warning("the PBX did not enable event groups: %s", ", ".join(missing))
+
+    # --- incoming events ------------------------------------------------------------------------
+
+    async def _dispatch(self, packet: sio.Packet) -> None:
+        if packet.type != sio.EVENT:
+            if packet.type == sio.CONNECT and not packet.endpoint and self._opening is not None:
+                self._up_with(self._opening)
+            return
+        name = packet.name
+        payload = packet.args[0] if packet.args else None
+        if name == "callback":
+            self._resolve(payload)
+            return
+        self.events_in += 1
+        try:
+            event = parse_event(name, payload)
+        except MalformedEvent as exc:
+            self.malformed_events += 1
+            logger.warning("dropped a malformed %r event: %s", name, exc.reason)
+            return
+        try:
+            await self._on_event(event)
+        except Exception:
+            logger.exception("on_event failed for a %r event", name)
+
+    def _resolve(self, payload: Any) -> None:
+        key = payload.get("hash") if isinstance(payload, dict) else None
+        fut = self._pending.pop(key, None) if isinstance(key, str) else None
+        if fut is None:
+            logger.debug("ignored a late or unknown callback (hash %r)", key)
+        elif not fut.done():
+            fut.set_result(payload)
+
+    # --- commands -------------------------------------------------------------------------------
+
+    async def _command(self, name: str, data: dict[str, Any]) -> Any:
+        if not self._up.is_set() and not await self.wait_connected(self.command_timeout):
+            raise PbxUnavailable(f"{name}: the PBX link stayed down for {self.command_timeout:g} s")
+        link = self._link
+        if link is None:
+            raise PbxUnavailable(f"{name}: the PBX link is down")
+        hash_ = cmd.new_hash(self._pending)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[hash_] = fut
+        try:
+            await link.send(sio.event(name, {**data, "callback_hash": hash_}))
+            return cmd.check_reply(name, await asyncio.wait_for(fut, self.command_timeout))
+        except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
+            raise PbxUnavailable(f"{name}: sending failed: {exc}") from None
+        except TimeoutError:
+            raise PbxTimeout(f"{name}: no reply within {self.command_timeout:g} s") from None
+        except LinkClosed:
+            raise PbxUnavailable(f"{name}: the link dropped before the reply") from None
+        finally:
+            self._pending.pop(hash_, None)

@@ -1,0 +1,288 @@
+"""The composition root: builds every part from settings and runs them together.
+
+Strategy: PBX events flow client -> EventPipeline (trackers, router) -> store outbox ->
+DeliveryWorker -> chat senders; chat input flows adapter -> CommandService -> PBX. This module is
+the only one in ``bot/`` that knows the concrete adapters and the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from adapters.pbx.v2.client import LinkState, PbxClient
+from bot.alerts import AlertRouter, EventPipeline, Renderer
+from bot.commands import CommandService
+from bot.config import Settings
+from bot.delivery import DeliveryWorker
+from bot.domain import ActionReply, ChatAction, ChatCommand, ChatRef, OutMessage
+from bot.errors import BotError
+from bot.events import PbxEvent
+from bot.i18n import LANGUAGES
+from bot.ports import ChatCore, ChatSender, Store
+from bot.tracking import CallTracker, Presence, RegistrationTracker
+
+logger = logging.getLogger(__name__)
+
+#: events read from the PBX but not yet through the pipeline; a full queue back-pressures the
+#: link. The queue keeps the socket reader free for heartbeats and command callbacks while the
+#: pipeline waits for the database.
+EVENT_QUEUE_SIZE = 10_000
+DRAIN_TIMEOUT_S = 2.5
+BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel"})
+#: retention runs from the tick loop: first a minute after start, then hourly (monotonic time)
+PRUNE_FIRST_S = 60.0
+PRUNE_EVERY_S = 3600.0
+
+
+class TimedCore:
+    """Wraps the command service to observe command latency for ``/metrics``."""
+
+    def __init__(self, inner: ChatCore, observe: Callable[[str, float], None]) -> None:
+        self.inner = inner
+        self.observe = observe
+        self.known = frozenset(name for lang in LANGUAGES for name, _ in inner.menu(lang))
+
+    async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:
+        start = time.perf_counter()
+        try:
+            return await self.inner.handle_command(cmd)
+        finally:
+            # a label per known command only: any word a user types must not become a series
+            name = cmd.name.lower() if cmd.name.lower() in self.known else "unknown"
+            self.observe(name, time.perf_counter() - start)
+
+    async def handle_action(self, action: ChatAction) -> ActionReply:
+        start = time.perf_counter()
+        try:
+            return await self.inner.handle_action(action)
+        finally:
+            action_name = action.action if action.action in BUTTON_ACTIONS else "unknown"
+            self.observe(f"button:{action_name}", time.perf_counter() - start)
+
+    async def handle_migration(self, old: ChatRef, new: ChatRef) -> None:
+        await self.inner.handle_migration(old, new)
+
+    def menu(self, language: str) -> list[tuple[str, str]]:
+        return self.inner.menu(language)
+
+
+class Application:
+    """One bot process: the PBX link, the event pipeline, the outbox worker, chat adapters."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        chat_adapters: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.link_state = LinkState.DISCONNECTED
+        self.tracker = CallTracker(ttl_s=settings.bot_call_ttl_s, clock=clock)
+        self.registrations = RegistrationTracker(
+            grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock
+        )
+        self.presence = Presence(self.registrations)
+        self.router = AlertRouter(store)
+        self.worker = DeliveryWorker(store, {}, Renderer(settings.bot_country), clock=clock)
+        self.pipeline = EventPipeline(
+            store,
+            tracker=self.tracker,
+            registrations=self.registrations,
+            presence=self.presence,
+            router=self.router,
+            clock=clock,
+            on_alert=self.worker.wake,
+        )
+        self.pbx = PbxClient(
+            settings.pbx_base_url,
+            settings.onpbx_domain,
+            settings.onpbx_key.get_secret_value(),
+            events=settings.event_groups,
+            on_event=self._queue_event,
+            on_state=self._on_link_state,
+            command_timeout=settings.onpbx_command_timeout,
+            max_frame=settings.onpbx_max_frame,
+        )
+        self.commands = CommandService(
+            store=store,
+            pbx=self.pbx,
+            calls=self.tracker,
+            presence=self.presence,
+            settings=settings,
+            clock=clock,
+        )
+        self.health: Any = None
+        if settings.bot_http_port is not None:
+            self.health = self._health_server(settings.bot_http_port)
+        self.core: ChatCore = TimedCore(self.commands, self._observe_command)
+        self.adapters: list[Any] = self._chat_adapters() if chat_adapters else []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._events: asyncio.Queue[PbxEvent] = asyncio.Queue(EVENT_QUEUE_SIZE)
+        self.next_prune_at = time.monotonic() + PRUNE_FIRST_S
+
+    def _chat_adapters(self) -> list[Any]:
+        adapters: list[Any] = []
+        s = self.settings
+        if s.telegram_bot_token.get_secret_value():
+            from adapters.telegram import TelegramAdapter
+
+            adapters.append(TelegramAdapter(s, self.core))
+        if s.slack_bot_token.get_secret_value() and (
+            s.slack_app_token.get_secret_value()
+            or (s.slack_signing_secret.get_secret_value() and s.slack_http_port)
+        ):
+            from adapters.slack import SlackAdapter
+
+            adapters.append(SlackAdapter(s, self.core))
+        for adapter in adapters:
+            self.worker.add_sender(adapter.sender)
+        return adapters
+
+    def _health_server(self, port: int) -> Any:
+        from adapters.http.server import HealthServer, Probe
+
+        probe = Probe(
+            link_state=lambda: self.link_state.name.lower(),
+            outbox_depth=self.store.outbox_depth,
+            counters=self.counters,
+        )
+        return HealthServer(probe, port=port)
+
+    def _observe_command(self, name: str, seconds: float) -> None:
+        if self.health is not None:
+            self.health.command_latency.labels(command=name).observe(seconds)
+
+    def counters(self) -> dict[str, tuple[str, float]]:
+        """Live counters for ``/metrics`` (exported as ``onpbx_<name>_total``)."""
+        return {
+            "events_in": ("PBX events received", float(self.pbx.events_in)),
+            "malformed_events": ("PBX events dropped as malformed", float(self.pbx.malformed_events)),
+            "protocol_errors": ("PBX frames skipped as undecodable", float(self.pbx.protocol_errors)),
+            "reconnects": ("PBX link reconnects", float(self.pbx.reconnects)),
+            "alerts_delivered": ("Outbox entries delivered", float(self.worker.delivered)),
+            "delivery_failures": ("Failed delivery attempts", float(self.worker.failed_attempts)),
+            "digests": ("Digest messages sent", float(self.worker.digests)),
+        }
+
+    def add_sender(self, sender: ChatSender) -> None:
+        self.worker.add_sender(sender)
+
+    def _on_link_state(self, state: LinkState) -> None:
+        self.link_state = state
+        if state == LinkState.CONNECTED:
+            self._spawn(self._seed_users(), "seed users")
+
+    async def _seed_users(self) -> None:
+        try:
+            users = await self.pbx.user_list()
+        except BotError as exc:
+            logger.warning("user_list after connect failed: %s", exc)
+            return
+        await self.pipeline.seed_users(users)
+        logger.info("PBX reports %d registered extension(s)", len(users))
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.append(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task %s died: %r", task.get_name(), task.exception())
+
+    async def _queue_event(self, event: PbxEvent) -> None:
+        await self._events.put(event)
+
+    async def _consume_events(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                await self.pipeline.handle(event)
+            finally:
+                self._events.task_done()
+
+    async def events_processed(self) -> None:
+        """Wait until every PBX event read so far has gone through the pipeline."""
+        await self._events.join()
+
+    async def _drain_events(self) -> None:
+        """After the link closed: let the pipeline finish what was already read."""
+        if self._events.empty():
+            return
+        try:
+            await asyncio.wait_for(self._events.join(), DRAIN_TIMEOUT_S)
+        except TimeoutError:
+            logger.warning("stopped with %d PBX event(s) not processed", self._events.qsize())
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.pipeline.tick()
+            except BotError as exc:
+                logger.warning("periodic tick failed: %s", exc)
+            await self.prune_if_due(time.monotonic())
+
+    async def prune_if_due(self, now: float) -> bool:
+        """Prune when monotonic ``now`` reached :attr:`next_prune_at`; schedules the next run."""
+        if now < self.next_prune_at:
+            return False
+        self.next_prune_at = now + PRUNE_EVERY_S
+        await self.prune()
+        return True
+
+    async def prune(self) -> tuple[int, int] | None:
+        """Delete done outbox rows, stale tracked calls and audit older than BOT_RETENTION_DAYS
+        (one cut for all three); a storage failure is logged and retried at the next run."""
+        cut = self.clock() - self.settings.bot_retention_days * 86400.0
+        try:
+            counts = await self.store.prune(delivered_before=cut, audit_before=cut)
+        except BotError as exc:
+            logger.warning("retention prune failed, retrying in an hour: %s", exc)
+            return None
+        if any(counts):
+            logger.info("retention: pruned %d outbox row(s) and %d audit row(s)", *counts)
+        return counts
+
+    async def start(self) -> None:
+        """Restore tracked calls, then start the link, the worker, the ticker and the adapters."""
+        await self.pipeline.restore()
+        if self.health is not None:
+            await self.health.start()
+        self._spawn(self._consume_events(), "event pipeline")
+        self._spawn(self.pbx.run(), "pbx link")
+        self._spawn(self.worker.run(), "delivery worker")
+        self._spawn(self._tick_loop(), "tick")
+        for adapter in self.adapters:
+            await adapter.start()
+
+    async def stop(self) -> None:
+        """Stop within 10 s: close the link, finish the events already read, stop delivery and
+        the chat adapters. The outbox keeps whatever was not sent."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.pbx.close(), 1.5)
+        await self._drain_events()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.worker.stop(), 1.5)
+        stops = [asyncio.wait_for(a.stop(), 3.0) for a in self.adapters]
+        for result in await asyncio.gather(*stops, return_exceptions=True):
+            if isinstance(result, BaseException):
+                logger.warning("a chat adapter did not stop cleanly: %r", result)
+        if self.health is not None:
+            await self.health.stop()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=1.0)

@@ -1,0 +1,7 @@
+"""Commands: every chat command and button press. One authorization stage (``policy``), the
+handler groups (``chat``, ``calls``, ``pbx``, ``admin``), the dial policy, confirmations, pairing."""
+
+from bot.commands.pairing import create_pairing_code
+from bot.commands.service import CommandService
+
+__all__ = ["CommandService", "create_pairing_code"]

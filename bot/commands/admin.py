@@ -1,0 +1,179 @@
+"""Administration: /bind, /unbind, /grant, /revoke, /admins, /audit, /pair, /dial.
+
+Strategy: thin handlers over the store; users are named by id, @username (someone the bot has
+seen) or a Slack mention; /unbind parks for confirmation like every destructive command.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bot.commands import args
+from bot.commands.base import Ctx, Handler, ask_confirm
+from bot.commands.dialpolicy import INTERNATIONAL_KEY, PREMIUM_KEY
+from bot.commands.pairing import hash_code
+from bot.domain import OutMessage, Role, Span
+from bot.errors import InvalidArgument
+from bot.i18n import register
+
+register(
+    {
+        "bind.usage": ("/bind EXT", "/bind ДОБ"),
+        "bind.done": ("This chat is bound to {ext}: missed calls and registration alerts are on.",
+                      "Чат привязан к {ext}: уведомления о пропущенных и о регистрации включены."),
+        "bind.already": ("This chat is already bound to {ext}.", "Чат уже привязан к {ext}."),
+        "unbind.ask_one": ("Unbind this chat from {ext}?", "Отвязать чат от {ext}?"),
+        "unbind.ask_all": ("Unbind this chat from every extension ({exts})?",
+                           "Отвязать чат от всех номеров ({exts})?"),
+        "unbind.none": ("This chat is not bound to {ext}.", "Чат не привязан к {ext}."),
+        "unbind.done": ("Unbound: {exts}.", "Отвязано: {exts}."),
+        "grant.usage": ("/grant USER viewer|operator|admin", "/grant ПОЛЬЗОВАТЕЛЬ viewer|operator|admin"),
+        "grant.done_here": ("{user} is now {role} in this chat.", "{user} теперь {role} в этом чате."),
+        "grant.done_all": ("{user} is now admin everywhere.", "{user} теперь admin везде."),
+        "revoke.usage": ("/revoke USER", "/revoke ПОЛЬЗОВАТЕЛЬ"),
+        "revoke.done": ("Removed {count} grant(s) of {user}.", "Снято прав у {user}: {count}."),
+        "revoke.config": (" ({user} stays admin through BOT_ADMINS.)",
+                          " ({user} остаётся админом через BOT_ADMINS.)"),
+        "admins.title": ("Roles:", "Роли:"),
+        "admins.config": ("(BOT_ADMINS)", "(BOT_ADMINS)"),
+        "admins.everywhere": ("everywhere", "везде"),
+        "audit.usage": ("/audit [N]", "/audit [N]"),
+        "audit.none": ("The audit log is empty.", "Журнал пуст."),
+        "pair.usage": ("/pair CODE", "/pair КОД"),
+        "pair.done": ("Paired: you are an admin now.", "Готово: теперь вы администратор."),
+        "pair.wrong": ("Wrong or expired code.", "Неверный или просроченный код."),
+        "pair.blocked": ("Too many wrong codes; try again later.",
+                         "Слишком много неверных кодов, попробуйте позже."),
+        "dial.status": ("International calls: {intl}. Premium-rate numbers: {premium}.",
+                        "Звонки за границу: {intl}. Платные номера: {premium}."),
+        "dial.usage": ("/dial international|premium on|off", "/dial international|premium on|off"),
+        "dial.on": ("allowed", "разрешены"),
+        "dial.off": ("refused", "запрещены"),
+    }
+)
+
+
+async def bind(ctx: Ctx) -> list[OutMessage]:
+    args.need(ctx.args, 1, ctx.text("bind.usage"), at_most=1)
+    ext = args.extension(ctx.args[0])
+    if not await ctx.deps.store.bind(ctx.cmd.chat, ext):
+        return [ctx.say("bind.already", ext=ext)]
+    return [ctx.say("bind.done", ext=ext)]
+
+
+async def unbind(ctx: Ctx) -> list[OutMessage]:
+    args.need(ctx.args, 0, "/unbind [EXT]", at_most=1)
+    ext = args.extension(ctx.args[0]) if ctx.args else None
+    if ext is not None and ext not in ctx.bound:
+        raise InvalidArgument("unbind.none", ext=ext)
+    if not ctx.bound:
+        raise InvalidArgument("call.no_binding")
+    if not ctx.confirmed:
+        if ext:
+            return ask_confirm(ctx, ctx.text("unbind.ask_one", ext=ext))
+        return ask_confirm(ctx, ctx.text("unbind.ask_all", exts=", ".join(ctx.bound)))
+    removed = await ctx.deps.store.unbind(ctx.cmd.chat, ext)
+    return [ctx.say("unbind.done", exts=", ".join(removed) or "-")]
+
+
+async def _resolve_user(ctx: Ctx, raw: str) -> tuple[str, str]:
+    """(user_id, how to show them)."""
+    kind, value = args.user_handle(raw)
+    if kind == "id":
+        person = await ctx.deps.store.find_person(ctx.cmd.chat.platform, value)
+        known = person is not None and person.user_id == value
+        return value, (person.display or person.username or value) if person and known else value
+    person = await ctx.deps.store.find_person(ctx.cmd.chat.platform, value)
+    if person is None:
+        raise InvalidArgument("args.unknown_user", value=args.shown(value))
+    return person.user_id, "@" + (person.username or value)
+
+
+async def grant(ctx: Ctx) -> list[OutMessage]:
+    args.need(ctx.args, 2, ctx.text("grant.usage"), at_most=2)
+    role = args.role(ctx.args[1])
+    user_id, shown = await _resolve_user(ctx, ctx.args[0])
+    scope = "*" if role == Role.ADMIN else ctx.cmd.chat.chat_id
+    await ctx.deps.store.grant(ctx.cmd.chat.platform, user_id, role, scope)
+    if scope == "*":
+        return [ctx.say("grant.done_all", user=shown)]
+    return [ctx.say("grant.done_here", user=shown, role=role.name.lower())]
+
+
+async def revoke(ctx: Ctx) -> list[OutMessage]:
+    args.need(ctx.args, 1, ctx.text("revoke.usage"), at_most=1)
+    user_id, shown = await _resolve_user(ctx, ctx.args[0])
+    count = await ctx.deps.store.revoke(ctx.cmd.chat.platform, user_id, None)
+    text = ctx.text("revoke.done", count=count, user=shown)
+    if (ctx.cmd.chat.platform, user_id) in ctx.deps.settings.admins:
+        text += ctx.text("revoke.config", user=shown)
+    return [OutMessage.plain(text)]
+
+
+async def admins(ctx: Ctx) -> list[OutMessage]:
+    lines = [ctx.text("admins.title")]
+    for platform, user_id in sorted(ctx.deps.settings.admins):
+        lines.append(f"{platform}:{user_id} admin {ctx.text('admins.config')}")
+    for g in await ctx.deps.store.list_grants():
+        scope = ctx.text("admins.everywhere") if g.scope == "*" else g.scope
+        name = f" ({g.display})" if g.display else ""
+        lines.append(f"{g.platform}:{g.user_id}{name} {g.role.name.lower()} · {scope}")
+    return [OutMessage.plain("\n".join(lines))]
+
+
+async def audit(ctx: Ctx) -> list[OutMessage]:
+    args.need(ctx.args, 0, ctx.text("audit.usage"), at_most=1)
+    raw = ctx.args[0] if ctx.args else "10"
+    if not raw.isdigit():
+        raise InvalidArgument("args.missing", usage=ctx.text("audit.usage"))
+    entries = await ctx.deps.store.recent_audit(max(1, min(int(raw), 50)))
+    if not entries:
+        return [ctx.say("audit.none")]
+    spans: list[Span] = []
+    for e in entries:
+        stamp = time.strftime("%m-%d %H:%M", time.gmtime(e.at))
+        mark = "✓" if e.allowed else "✗"
+        who = e.user_display or e.user_id
+        spans.append(Span(f"{stamp} {mark} {who} /{e.command} {e.args} → {e.result}\n"))
+    return [OutMessage(tuple(spans))]
+
+
+async def pair(ctx: Ctx) -> list[OutMessage]:
+    args.need(ctx.args, 1, ctx.text("pair.usage"), at_most=2)
+    now = ctx.deps.clock()
+    throttle = ctx.deps.pairing
+    if throttle.blocked(ctx.user_key, now):
+        ctx.result = "refused: throttled"
+        return [ctx.say("pair.blocked")]
+    if not await ctx.deps.store.redeem_pairing_code(hash_code("".join(ctx.args)), now):
+        throttle.failed(ctx.user_key, now)
+        ctx.result = "invalid: wrong code"
+        return [ctx.say("pair.wrong")]
+    await ctx.deps.store.grant(ctx.cmd.chat.platform, ctx.cmd.user.user_id, Role.ADMIN, "*")
+    return [ctx.say("pair.done")]
+
+
+async def dial(ctx: Ctx) -> list[OutMessage]:
+    store = ctx.deps.store
+    if ctx.args:
+        args.need(ctx.args, 2, ctx.text("dial.usage"), at_most=2)
+        what = args.choice(ctx.args[0], ("international", "premium"))
+        enabled = args.on_off(ctx.args[1])
+        await store.set_setting(INTERNATIONAL_KEY if what == "international" else PREMIUM_KEY,
+                                "on" if enabled else "off")
+    intl = await store.get_setting(INTERNATIONAL_KEY) == "on"
+    premium = await store.get_setting(PREMIUM_KEY) == "on"
+    return [ctx.say("dial.status", intl=ctx.text("dial.on" if intl else "dial.off"),
+                    premium=ctx.text("dial.on" if premium else "dial.off"))]
+
+
+HANDLERS: dict[str, Handler] = {
+    "bind": bind,
+    "unbind": unbind,
+    "grant": grant,
+    "revoke": revoke,
+    "admins": admins,
+    "audit": audit,
+    "pair": pair,
+    "dial": dial,
+}

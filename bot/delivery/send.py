@@ -1,0 +1,111 @@
+"""The delivery worker's helpers: render a plan, put it on the platform, record it done, and
+keep chats whose platform has no sender waiting.
+
+Strategy: rendering failures become one clear log line and a dropped entry (a digest first falls
+back to its head alone); marks that the store refused after a successful send are kept in memory
+and retried before anything else, so this process never sends the same entry twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.delivery.plan import Plan
+from bot.domain import ChatRef, ChatSettings, OutboxEntry, OutMessage
+from bot.errors import MessageGone, StorageError
+from bot.ports import AlertRenderer, ChatSender, Store
+
+logger = logging.getLogger(__name__)
+
+
+def render_plan(
+    renderer: AlertRenderer, plan: Plan, settings: ChatSettings
+) -> tuple[Plan, OutMessage | None]:
+    """The message for ``plan`` (possibly a narrowed plan); None when even the head cannot be
+    rendered: that entry is bad input and the caller drops it."""
+    try:
+        if plan.action == "digest":
+            return plan, renderer.render_digest([e.alert for e in plan.entries], settings)
+        return plan, renderer.render(plan.entries[0].alert, settings)
+    except Exception:
+        logger.exception("cannot render %s #%d for %s", plan.action, plan.entries[0].id, settings.chat)
+    if plan.action == "digest":
+        return render_plan(renderer, Plan("single", plan.entries[:1]), settings)
+    return plan, None
+
+
+async def transmit(plan: Plan, message: OutMessage, sender: ChatSender, chat: ChatRef) -> str:
+    """Send (or, for a card already posted, edit; a vanished card is posted anew). Returns the
+    platform message id the entry now refers to."""
+    head = plan.entries[0]
+    if plan.action == "card" and head.message_id is not None:
+        try:
+            await sender.edit(chat, head.message_id, message)
+            return head.message_id
+        except MessageGone:
+            logger.info("card message %s in %s is gone; posting a new one", head.message_id, chat)
+    return await sender.send(chat, message)
+
+
+class Ledger:
+    """Marks entries delivered; keeps the marks the store refused (the messages WERE sent) and
+    retries them first. ``delivered`` counts entries the store has recorded as done."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._unmarked: list[tuple[list[int], str | None, int | None, bool]] = []
+        self.delivered = 0
+
+    async def mark(
+        self, ids: list[int], message_id: str | None = None, version: int | None = None, *, sent: bool = True
+    ) -> None:
+        """Record ``ids`` done (``sent=False``: dropped on purpose, not counted as delivered)."""
+        try:
+            await self._store.mark_delivered(ids, message_id, version)
+            self.delivered += len(ids) if sent else 0
+        except StorageError as exc:
+            logger.warning("cannot mark %d entries done yet (%s); will retry", len(ids), exc)
+            self._unmarked.append((ids, message_id, version, sent))
+
+    async def flush(self) -> None:
+        """Retry refused marks; raises :class:`StorageError` while the store still refuses."""
+        while self._unmarked:
+            ids, message_id, version, sent = self._unmarked[0]
+            await self._store.mark_delivered(ids, message_id, version)
+            self._unmarked.pop(0)
+            self.delivered += len(ids) if sent else 0
+
+    def holds(self, entry_id: int) -> bool:
+        """True while ``entry_id`` was sent but its mark is not stored yet (do not resend)."""
+        return any(entry_id in mark[0] for mark in self._unmarked)
+
+
+class Orphans:
+    """Chats whose platform has no sender: their entries stay pending (rescheduled every
+    ``recheck_s`` so they do not crowd the due list; logged once per platform), and come back at
+    once when the platform's sender is added."""
+
+    def __init__(self, store: Store, recheck_s: float) -> None:
+        self._store = store
+        self._recheck = recheck_s
+        self._chats: dict[str, set[ChatRef]] = {}
+        self._revive: set[ChatRef] = set()
+
+    async def hold(self, chat: ChatRef, pending: list[OutboxEntry], now: float) -> None:
+        if chat.platform not in self._chats:
+            logger.warning("no sender for platform %r: entries of %s stay pending", chat.platform, chat)
+        self._chats.setdefault(chat.platform, set()).add(chat)
+        ids = [e.id for e in pending if e.next_attempt_at <= now]
+        if ids:
+            await self._store.reschedule(ids, now + self._recheck, f"no sender for {chat.platform}")
+
+    def adopt(self, platform: str) -> None:
+        """``platform`` has a sender now: its chats are due again at the next ``revive``."""
+        self._revive |= self._chats.pop(platform, set())
+
+    async def revive(self, now: float) -> None:
+        while self._revive:
+            chat = self._revive.pop()
+            ids = [e.id for e in await self._store.pending_for_chat(chat)]
+            if ids:
+                await self._store.reschedule(ids, now, f"sender for {chat.platform} added")
