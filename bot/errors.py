@@ -51,6 +51,15 @@ class PbxUnavailable(PbxError):
     """The link was down for the whole command timeout; the command was not sent."""
 
 
+class PbxNotSupported(PbxError):
+    """The connected PBX's API has no such command (e.g. ``eavesdrop`` on API 3.0)."""
+
+    def __init__(self, command: str, api: str) -> None:
+        super().__init__(f"{command} is not available on this PBX's API ({api})")
+        self.command = command
+        self.api = api
+
+
 class PbxTimeout(PbxError):
     """The command was sent but no ``callback`` came back in time."""
 

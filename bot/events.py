@@ -3,7 +3,8 @@
 The wire parser (``adapters.pbx.parse``) builds these from Socket.IO event payloads with tolerant
 typing (numbers as strings or numbers, optional fields absent -> ``None`` or ``""``). Timestamps
 are kept in the units of the contract: ``*_stamp`` in UNIX milliseconds, ``blf.timestamp`` in
-UNIX seconds.
+UNIX seconds. ``call_id`` is the call's identity when a source provides one (API 3.0's
+``call_uuid``); empty otherwise, and the tracker then groups legs by its own rules.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class ChannelCreate:
     destination_host: str = ""
     gate: str = ""
     diversion: str = ""
+    call_id: str = ""  # the call the leg belongs to, when the source says (3.0 call_uuid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ class ChannelDestroy:
     state: str = ""
     endpoint: str = ""
     hangup_cause: str = ""
+    call_id: str = ""  # the call the leg belongs to, when the source says (3.0 call_uuid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,7 @@ class ChannelAnswer:
     write_codec: str = ""
     write_rate: int | None = None
     write_bitrate: int | None = None
+    call_id: str = ""  # the call the leg belongs to, when the source says (3.0 call_uuid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,7 @@ class ChannelBridge:
     aleg_uuid: str
     bleg_uuid: str
     direction: str = ""
+    call_id: str = ""  # the call the leg belongs to, when the source says (3.0 call_uuid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +67,19 @@ class ChannelApplication:
     uuid: str
     application: str = ""
     application_data: Any = None
+    call_id: str = ""  # the call the leg belongs to, when the source says (3.0 call_uuid)
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelHold:
     uuid: str
+    call_id: str = ""  # the call the leg belongs to, when the source says (3.0 call_uuid)
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelUnhold:
     uuid: str
+    call_id: str = ""  # the call the leg belongs to, when the source says (3.0 call_uuid)
 
 
 @dataclass(frozen=True, slots=True)

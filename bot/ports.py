@@ -31,15 +31,37 @@ from bot.domain import (
     UserRef,
 )
 
+#: Every PBX command the core may ask for (API 2.0 has them all). A source lists the ones its
+#: account's API offers in :attr:`PbxApi.capabilities`; the core never calls one that is absent.
+PBX_COMMANDS = frozenset(
+    {
+        "make_call", "transfer", "bridge", "eavesdrop", "hangup_call", "reboot_phone", "reloadgw",
+        "sip_message", "flush_reg", "trunk_list", "user_list", "message",
+    }
+)  # fmt: skip
+
 
 class PbxApi(Protocol):
-    """The 13 commands of onlinePBX WebSockets API 2.0.
+    """The PBX commands the core uses, API-neutral (named after onlinePBX WebSockets API 2.0,
+    which has all of them).
 
-    Every method raises :class:`bot.errors.InvalidArgument` before sending when a required field
-    is empty or invalid, :class:`bot.errors.PbxCommandError` on ``status: false``,
+    The core asks :attr:`capabilities` before offering a command; calling a method that is not
+    among them raises :class:`bot.errors.PbxNotSupported`. Every method raises
+    :class:`bot.errors.InvalidArgument` before sending when a required field is empty or invalid,
+    :class:`bot.errors.PbxCommandError` on ``status: false``,
     :class:`bot.errors.PbxTimeout` when no ``callback`` came, and
     :class:`bot.errors.PbxUnavailable` when the link stayed down for the whole timeout.
     """
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """The names (from :data:`PBX_COMMANDS`) this PBX's API offers right now."""
+        ...
+
+    @property
+    def api_name(self) -> str:
+        """The API in use, for people: "2.0", "3.0"."""
+        ...
 
     async def make_call(
         self,

@@ -27,6 +27,7 @@ from bot.domain import (
     UserRef,
 )
 from bot.errors import InvalidArgument
+from bot.ports import PBX_COMMANDS
 from storage.memory import MemoryStore
 
 
@@ -38,6 +39,8 @@ class RecordingPbx:
         self.users: list[SipUser] = []
         self.trunks: list[Trunk] = []
         self.next_uuid = "11111111-2222-3333-4444-555555555555"
+        self.capabilities: frozenset[str] = PBX_COMMANDS
+        self.api_name = "2.0"
         self._errors: dict[str, list[Exception]] = {}
 
     def fail_next(self, command: str, error: Exception) -> None:

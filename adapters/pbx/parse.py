@@ -32,8 +32,13 @@ def _kind(annotation: object) -> str:
     return _INT if text.startswith("int") else _STR if text == "str" else _ANY
 
 
+#: field -> wire key where they differ for every source: the call identity is ``call_uuid`` on the
+#: wire (API 3.0; 2.0 never sends it)
+_WIRE_NAMES = {"call_id": "call_uuid"}
+
+
 def _spec(cls: type, rename: dict[str, str] | None = None) -> _Spec:
-    rename = rename or {}
+    rename = {**_WIRE_NAMES, **(rename or {})}
     out = []
     for f in dataclasses.fields(cls):
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING

@@ -101,7 +101,7 @@ async def known_extension(ctx: Ctx, raw: str) -> str:
     ext = args.extension(raw)
     if ext in ctx.bound or ext in ctx.deps.presence.extension_states():
         return ext
-    if ext in {u.uid for u in await ctx.deps.pbx.user_list()}:
+    if "user_list" in ctx.deps.pbx.capabilities and ext in {u.uid for u in await ctx.deps.pbx.user_list()}:
         return ext
     raise InvalidArgument("args.unknown_ext", value=ext)
 

@@ -1,7 +1,8 @@
 """Chat-level commands: /start, /help, /settings, /subscribe, and the command catalog.
 
 Strategy: :data:`COMMANDS` is the one ordered list of commands with ru/en descriptions; /help
-filters it through :func:`bot.commands.policy.decide`, so it lists exactly what the asker may run here.
+filters it through :func:`bot.commands.policy.decide` and the PBX's capabilities (:data:`NEEDS`),
+so it lists exactly what the asker may run here on this PBX's API.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ _DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "pair": ("Become admin with a pairing code", "Стать админом по коду"),
 }
 COMMANDS: tuple[str, ...] = tuple(_DESCRIPTIONS)
+#: chat command -> the PBX command it needs (see :data:`bot.ports.PBX_COMMANDS`); others need none
+NEEDS: dict[str, str] = {
+    "who": "user_list", "trunks": "trunk_list", "call": "make_call", "hangup": "hangup_call",
+    "transfer": "transfer", "bridge": "bridge", "listen": "eavesdrop", "sipmsg": "sip_message",
+    "reboot": "reboot_phone", "reloadgw": "reloadgw", "flushreg": "flush_reg", "broadcast": "message",
+}  # fmt: skip
 SUBSCRIPTIONS = {
     "missed": "alert_missed",
     "registration": "alert_registration",
@@ -74,6 +81,12 @@ register(
 )
 
 
+def offered(name: str, capabilities: frozenset[str]) -> bool:
+    """Whether the connected PBX's API can serve chat command ``name``."""
+    need = NEEDS.get(name)
+    return need is None or need in capabilities
+
+
 async def start(ctx: Ctx) -> list[OutMessage]:
     role = ctx.text("start.role", role=ctx.role.name.lower()) if ctx.role else ctx.text("start.norole")
     return [OutMessage.plain(f"{ctx.text('start.hello')}\n{role}\n/help")]
@@ -81,8 +94,10 @@ async def start(ctx: Ctx) -> list[OutMessage]:
 
 async def help_(ctx: Ctx) -> list[OutMessage]:
     spans: list[Span] = [Span(ctx.text("help.title"))]
+    caps = ctx.deps.pbx.capabilities
     for name in COMMANDS:
-        if decide(name, ctx.role, chat_bound=bool(ctx.bound), is_private=ctx.cmd.is_private).allowed:
+        allowed = decide(name, ctx.role, chat_bound=bool(ctx.bound), is_private=ctx.cmd.is_private).allowed
+        if allowed and offered(name, caps):
             spans += [Span("\n"), Span(f"/{name}", "bold"), Span(f" — {ctx.text('menu.' + name)}")]
     return [OutMessage(tuple(spans))]
 

@@ -20,7 +20,15 @@ from bot.commands.dialpolicy import DialRateLimiter
 from bot.commands.policy import decide, effective_role
 from bot.config import Settings
 from bot.domain import ActionReply, AuditEntry, ChatAction, ChatCommand, ChatRef, ChatSettings, OutMessage
-from bot.errors import BotError, InvalidArgument, PbxCommandError, PbxTimeout, PbxUnavailable, StorageError
+from bot.errors import (
+    BotError,
+    InvalidArgument,
+    PbxCommandError,
+    PbxNotSupported,
+    PbxTimeout,
+    PbxUnavailable,
+    StorageError,
+)
 from bot.i18n import register, t
 from bot.ports import CallsView, PbxApi, PresenceView, Store
 
@@ -43,6 +51,8 @@ register(
                              "Здесь нельзя: чат не привязан к внутреннему номеру."),
         "pbx.refused": ("PBX refused: {code}", "АТС отказала: {code}"),
         "pbx.timeout": ("PBX did not answer in time.", "АТС не ответила вовремя."),
+        "pbx.not_supported": ("Not available on this PBX's API ({api}).",
+                              "Недоступно в API этой АТС ({api})."),
         "pbx.unavailable": ("PBX link is down, try again later.", "Нет связи с АТС, попробуйте позже."),
         "storage.busy": ("The bot's database is busy; try again in a moment.",
                          "База данных бота занята; повторите через минуту."),
@@ -123,7 +133,9 @@ class CommandService:
         await self._deps.store.migrate_chat(old, new)
 
     def menu(self, language: str) -> list[tuple[str, str]]:
-        return [(name, t(language, "menu." + name)) for name in cmd_chat.COMMANDS]
+        caps = self._deps.pbx.capabilities
+        return [(name, t(language, "menu." + name)) for name in cmd_chat.COMMANDS
+                if cmd_chat.offered(name, caps)]
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -165,6 +177,9 @@ class CommandService:
             needed = decision.needed.name.lower() if decision.needed else ""
             await self._audit(ctx, False, "denied: " + decision.reason.removeprefix("policy."))
             return [ctx.say(decision.reason, role=needed)]
+        if not cmd_chat.offered(cmd.name, deps.pbx.capabilities):
+            await self._audit(ctx, False, "unavailable on API " + deps.pbx.api_name)
+            return [ctx.say("pbx.not_supported", api=deps.pbx.api_name)]
         out = await self._execute(ctx, self._handlers[cmd.name])
         await self._audit(ctx, True, ctx.result)
         return out
@@ -179,6 +194,9 @@ class CommandService:
         except PbxCommandError as exc:
             ctx.result = exc.code[:64]
             return [ctx.say("pbx.refused", code=exc.code[:64])]
+        except PbxNotSupported as exc:
+            ctx.result = "unavailable on API " + exc.api
+            return [ctx.say("pbx.not_supported", api=exc.api)]
         except PbxTimeout:
             ctx.result = "timeout"
             return [ctx.say("pbx.timeout")]

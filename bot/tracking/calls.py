@@ -1,7 +1,8 @@
 """Call tracking: groups channel legs into calls and decides, once per call, whether it was missed.
 
-Pure and synchronous (injected clock, no I/O). Legs index into calls by uuid and open inbound
-A-legs by caller number, so each event costs a few dict lookups; memory is bounded by a TTL, a
+Pure and synchronous (injected clock, no I/O). Legs index into calls by uuid; a leg joins a call by
+the source's call identity (``call_id``, API 3.0) when it has one, else by the open inbound A-leg of
+its caller number (API 2.0), so each event costs a few dict lookups; memory is bounded by a TTL, a
 cap on tracked legs and a FIFO of recently finished leg uuids (their late events are ignored).
 """
 
@@ -60,6 +61,7 @@ class CallTracker:
         self._calls: dict[str, TrackedCall] = {}  # insertion order = arrival order
         self._leg_call: dict[str, str] = {}  # live leg uuid -> call id
         self._open_a: dict[str, list[str]] = {}  # caller number -> open inbound call ids
+        self._by_pbx_id: dict[str, str] = {}  # the source's call identity -> call id
         self._finished: dict[str, None] = {}  # recently finished leg uuids, FIFO
         self._handlers: dict[type, Callable[[Any], list[CallUpdate]]] = {
             ChannelCreate: self._on_create,
@@ -110,7 +112,9 @@ class CallTracker:
             self._calls[call.call_id] = call
             for uuid in call.legs:
                 self._leg_call[uuid] = call.call_id
-            if call.inbound and not call.answered:
+            if call.pbx_id:
+                self._by_pbx_id[call.pbx_id] = call.call_id
+            elif call.inbound and not call.answered:
                 self._open_a.setdefault(call.caller_number, []).append(call.call_id)
 
     def __len__(self) -> int:
@@ -123,7 +127,10 @@ class CallTracker:
             return []
         stamp = ev.created_stamp or self._now_ms()
         label = leg_label(ev.endpoint, ev.destination_number)
-        call = None if ev.direction == "inbound" else self._find_a(ev.caller_number, stamp)
+        if ev.call_id:  # the source names the call: its legs are grouped by that alone
+            call = self._calls.get(self._by_pbx_id.get(ev.call_id, ""))
+        else:
+            call = None if ev.direction == "inbound" else self._find_a(ev.caller_number, stamp)
         if call is None:
             call = self._new_call(ev, stamp, label)
             changed = True
@@ -150,12 +157,15 @@ class CallTracker:
             gate=ev.gate,
             started_ms=stamp,
             created_at=self._clock(),
+            pbx_id=ev.call_id,
         )
         call.add_leg(ev.uuid, "" if inbound else label)
         if inbound:
             call.add_extension(ev.destination_number)
         self._calls[call.call_id] = call
-        if inbound:
+        if ev.call_id:
+            self._by_pbx_id[ev.call_id] = call.call_id
+        elif inbound:
             self._open_a.setdefault(ev.caller_number, []).append(call.call_id)
         return call
 
@@ -251,6 +261,8 @@ class CallTracker:
     def _forget(self, call: TrackedCall) -> None:
         self._calls.pop(call.call_id, None)
         self._close_a(call)
+        if call.pbx_id and self._by_pbx_id.get(call.pbx_id) == call.call_id:
+            del self._by_pbx_id[call.pbx_id]
         for uuid in call.legs:
             self._leg_call.pop(uuid, None)
             self._remember(uuid)

@@ -57,6 +57,7 @@ class TrackedCall:
         "inbound",
         "last_b_cause",
         "legs",
+        "pbx_id",
         "rang",
         "started_ms",
     )
@@ -73,8 +74,10 @@ class TrackedCall:
         gate: str,
         started_ms: int,
         created_at: float,
+        pbx_id: str = "",
     ) -> None:
         self.call_id = call_id
+        self.pbx_id = pbx_id  # the PBX's own call identity (API 3.0 call_uuid), if the source gives one
         self.direction: Direction = direction
         self.inbound = inbound
         self.caller_number = caller_number
@@ -211,6 +214,7 @@ class TrackedCall:
             gate=str(data.get("gate", "")),
             started_ms=int(data["started_ms"]),
             created_at=float(data["created_at"]),
+            pbx_id=str(data.get("pbx_id", "")),
         )
         call.legs = {str(k): str(v) for k, v in dict(data["legs"]).items()}
         call.rang = dict.fromkeys(str(ext) for ext in data.get("rang", ()))

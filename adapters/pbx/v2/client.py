@@ -30,6 +30,7 @@ from bot.errors import (
     PbxUnavailable,
 )
 from bot.events import PbxEvent
+from bot.ports import PBX_COMMANDS
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ class LinkState(enum.Enum):
 
 class PbxClient(cmd.PbxCommands):
     """Implements :class:`bot.ports.PbxApi`. Run :meth:`run` as a task; stop with :meth:`close`."""
+
+    #: API 2.0 has every command the core knows
+    capabilities: frozenset[str] = PBX_COMMANDS
+    api_name = "2.0"
 
     def __init__(
         self,
