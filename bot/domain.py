@@ -312,3 +312,28 @@ class AuditEntry:
     args: str
     allowed: bool
     result: str  # "ok", "denied", "invalid: ...", PBX error code, "timeout", ...
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRecord:
+    """One call of the PBX's call history (HTTP ``mongo_history/search.json``): the PBX's own
+    verdict on a finished call, one record per call (not per leg). Stamps in UNIX seconds."""
+
+    uuid: str  # the call's uuid (API 3.0: the legs' call_uuid and call_end's uuid)
+    caller_number: str
+    direction: str  # accountcode: "inbound" | "outbound" | "local"
+    start_s: int
+    end_s: int = 0
+    caller_name: str = ""
+    destination: str = ""  # what was dialled: extension, group, queue or external number
+    talk_s: int = 0  # user_talk_time: seconds a person talked; 0 = nobody answered
+    duration_s: int = 0
+    hangup_cause: str = ""
+    gateway: str = ""  # the trunk (company) number
+    extensions: tuple[str, ...] = ()  # the "user" events' numbers: who rang, in order
+    answered_by: str = ""  # the first extension with an answered_stamp
+
+    @property
+    def missed(self) -> bool:
+        """The PBX's rule: an inbound call nobody talked on."""
+        return self.direction == "inbound" and self.talk_s == 0

@@ -6,6 +6,7 @@ internationally; extensions and text that is not a phone number come back unchan
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -42,3 +43,31 @@ def _parse(raw: str, country: str) -> phonenumbers.PhoneNumber | None:
     except phonenumbers.NumberParseException:
         return None
     return parsed if phonenumbers.is_valid_number(parsed) else None
+
+
+#: caller IDs that name nobody: never grouped or matched by number
+_HIDDEN = frozenset({"", "anonymous", "unknown", "restricted", "private", "unavailable", "hidden"})
+
+
+@functools.lru_cache(maxsize=4096)
+def number_key(number: str, country: str) -> str:
+    """One key per *number*, whatever its written form, for grouping and matching callers.
+
+    ``79161234567``, ``+79161234567``, ``89161234567`` and ``9161234567`` (RU) are one caller:
+    a valid number becomes E.164 (``+79161234567``) read with ``country`` as the default region.
+    Extensions and other digit strings that are not valid numbers keep their digits; a hidden or
+    anonymous caller ID (no digits, or a word like "anonymous") is ``""``: it matches nothing.
+    """
+    raw = number.strip()
+    if raw.lower() in _HIDDEN:
+        return ""
+    digits = raw[1:] if raw.startswith("+") else raw
+    if not (digits.isascii() and digits.isdigit()):
+        return ""
+    if is_extension(digits) or len(digits) < 6:
+        return digits
+    for candidate in (raw, "+" + digits) if not raw.startswith("+") else (raw,):
+        parsed = _parse(candidate, country)
+        if parsed is not None:
+            return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    return digits

@@ -23,6 +23,7 @@ from bot.domain import (
     ChatSettings,
     ExtensionState,
     Grant,
+    HistoryRecord,
     OutboxEntry,
     OutMessage,
     Role,
@@ -105,6 +106,16 @@ class PbxApi(Protocol):
     async def user_list(self) -> list[SipUser]: ...
 
     async def message(self, data: str, target: str = "domain") -> None: ...
+
+
+class CallHistory(Protocol):
+    """The PBX's call history (onlinePBX HTTP API), the authority on finished calls."""
+
+    async def search(self, start_s: int, end_s: int) -> list[HistoryRecord]:
+        """Every call that started in ``[start_s, end_s)`` (UNIX seconds), oldest first; the
+        source splits the span into the API's windows and pages. Malformed records are skipped
+        and counted by the source. Raises :class:`bot.errors.PbxError` subclasses."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

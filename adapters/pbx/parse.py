@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from adapters.pbx.stamps import to_ms
 from bot.domain import SipUser, Trunk
 from bot.errors import MalformedEvent
 from bot.events import EVENT_TYPES, PbxEvent, RawEvent
@@ -133,12 +134,23 @@ _USER_BUILDER = _compile(SipUser, _spec(SipUser, {"exp_ms": "exp"}), "user_list"
 _TRUNK_BUILDER = _compile(Trunk, _spec(Trunk), "trunk_list")
 
 
+#: events whose stamp is normalised to milliseconds at this edge (sources send s, ms or us)
+_STAMPED = {"channel_create": "created_stamp", "channel_destroy": "created_stamp",
+            "channel_answer": "answered_stamp"}  # fmt: skip
+
+
 def parse_event(name: str, payload: Any) -> PbxEvent:
-    """The dataclass for event ``name``; ``RawEvent`` for names the contract does not model."""
+    """The dataclass for event ``name``; ``RawEvent`` for names the contract does not model.
+    Stamps come out in milliseconds whatever unit the source used (:func:`stamps.to_ms`)."""
     build = _EVENT_BUILDERS.get(name)
     if build is None:
         return RawEvent(name, payload)
     event: PbxEvent = build(payload)
+    field = _STAMPED.get(name)
+    if field is not None:
+        stamp = getattr(event, field)
+        if stamp is not None and stamp != to_ms(stamp):
+            event = dataclasses.replace(event, **{field: to_ms(stamp)})  # type: ignore[arg-type]
     return event
 
 
