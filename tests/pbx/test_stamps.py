@@ -11,7 +11,7 @@ MS = 1_700_000_000_123
 
 
 @pytest.mark.parametrize("raw, ms", [(1_700_000_000, 1_700_000_000_000), (MS, MS), (MS * 1000 + 456, MS),
-                                     (None, None), (0, 0), (-5, -5)])
+                                     (None, None), (0, 0), (-5, -5), (1000, 1000)])
 def test_to_ms_by_magnitude(raw: int | None, ms: int | None) -> None:
     assert to_ms(raw) == ms
 
