@@ -218,6 +218,13 @@ class MissedCall:
     ended_ms: int
     hangup_cause: str
     internal: bool = False
+    #: the PBX link was down during the call, so its answer may have been lost: the outcome is not
+    #: known until the call history settles it (the alert says so plainly)
+    uncertain: bool = False
+    #: "" when seen live; else why it was found in the call history: "offline" (the bot was not
+    #: running) or "link_down" (the PBX link was down)
+    backfill: str = ""
+    pbx_id: str = ""  # the PBX's own call uuid when known (API 3.0 call_uuid, history uuid)
 
     kind: Literal["missed"] = "missed"
 
