@@ -1,4 +1,4 @@
-"""The whole bot (bot/app.py) with the PBX simulator and the Slack stand-in, over Socket Mode."""
+"""The whole bot (bot/cli/app.py) with the PBX simulator and the Slack stand-in, over Socket Mode."""
 
 from __future__ import annotations
 

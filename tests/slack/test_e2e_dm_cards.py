@@ -1,7 +1,7 @@
 """End to end over Socket Mode: a DM binds like a channel; live call cards are posted then updated;
 the adapter calls ``auth.test`` only for ``check()`` (Bolt itself authorizes on the first event).
 
-The whole app (bot/app.py) with the PBX simulator and the Slack stand-in.
+The whole app (bot/cli/app.py) with the PBX simulator and the Slack stand-in.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The whole bot (bot/app.py) with the PBX simulator and the stand-in Bot API server."""
+"""The whole bot (bot/cli/app.py) with the PBX simulator and the stand-in Bot API server."""
 
 from __future__ import annotations
 
