@@ -15,6 +15,7 @@ from bot.commands.pairing import hash_code
 from bot.domain import OutMessage, Role, Span
 from bot.errors import InvalidArgument
 from bot.i18n import register
+from bot.text import flat
 
 register(
     {
@@ -82,11 +83,11 @@ async def _resolve_user(ctx: Ctx, raw: str) -> tuple[str, str]:
     if kind == "id":
         person = await ctx.deps.store.find_person(ctx.cmd.chat.platform, value)
         known = person is not None and person.user_id == value
-        return value, (person.display or person.username or value) if person and known else value
+        return value, flat(person.display or person.username or value) if person and known else value
     person = await ctx.deps.store.find_person(ctx.cmd.chat.platform, value)
     if person is None:
         raise InvalidArgument("args.unknown_user", value=args.shown(value))
-    return person.user_id, "@" + (person.username or value)
+    return person.user_id, "@" + flat(person.username or value)
 
 
 async def grant(ctx: Ctx) -> list[OutMessage]:
@@ -116,7 +117,7 @@ async def admins(ctx: Ctx) -> list[OutMessage]:
         lines.append(f"{platform}:{user_id} admin {ctx.text('admins.config')}")
     for g in await ctx.deps.store.list_grants():
         scope = ctx.text("admins.everywhere") if g.scope == "*" else g.scope
-        name = f" ({g.display})" if g.display else ""
+        name = f" ({flat(g.display)})" if g.display else ""
         lines.append(f"{g.platform}:{g.user_id}{name} {g.role.name.lower()} · {scope}")
     return [OutMessage.plain("\n".join(lines))]
 
@@ -133,8 +134,9 @@ async def audit(ctx: Ctx) -> list[OutMessage]:
     for e in entries:
         stamp = time.strftime("%m-%d %H:%M", time.gmtime(e.at))
         mark = "✓" if e.allowed else "✗"
-        who = e.user_display or e.user_id
-        spans.append(Span(f"{stamp} {mark} {who} /{e.command} {e.args} → {e.result}\n"))
+        who = flat(e.user_display or e.user_id)
+        line = f"{stamp} {mark} {who} /{flat(e.command)} {flat(e.args, 200)} → {flat(e.result)}"
+        spans.append(Span(line + "\n"))
     return [OutMessage(tuple(spans))]
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.domain import Role
 from bot.errors import InvalidArgument
 from bot.i18n import register
+from bot.text import flat
 
 EXT_RE = re.compile(r"^\d{2,5}$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -54,8 +55,7 @@ register(
 
 def shown(value: str) -> str:
     """A bad argument as echoed back: single line, bounded."""
-    flat = " ".join(value.split())
-    return flat if len(flat) <= SHOWN_MAX else flat[: SHOWN_MAX - 1] + "…"
+    return flat(value, SHOWN_MAX)
 
 
 def need(args: tuple[str, ...], count: int, usage: str, *, at_most: int | None = None) -> None:

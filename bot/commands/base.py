@@ -25,6 +25,7 @@ from bot.domain import ActiveCall, Button, ChatCommand, ChatSettings, OutMessage
 from bot.errors import InvalidArgument
 from bot.i18n import register, t
 from bot.ports import CallsView, PbxApi, PresenceView, Store
+from bot.text import flat
 
 register(
     {
@@ -151,6 +152,6 @@ async def dial_target(ctx: Ctx, raw: str) -> DialTarget:
 def call_line(ctx: Ctx, call: ActiveCall) -> str:
     """``201 ← 79161234567 (answered)`` — one line per call in lists."""
     arrow = "←" if call.direction == "in" else "→"
-    who = ", ".join(call.extensions) or call.callee
-    other = call.caller_number if call.direction == "in" else call.callee
+    who = flat(", ".join(call.extensions) or call.callee)
+    other = flat(call.caller_number if call.direction == "in" else call.callee)
     return f"{who} {arrow} {other} ({ctx.text('calls.' + call.phase)})"

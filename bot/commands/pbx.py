@@ -12,6 +12,7 @@ from bot.domain import ExtensionState, OutMessage, SipUser, Span
 from bot.errors import InvalidArgument
 from bot.i18n import register
 from bot.ports import PresenceView
+from bot.text import flat
 
 register(
     {
@@ -72,8 +73,9 @@ async def who(ctx: Ctx) -> list[OutMessage]:
     spans: list[Span] = [Span(ctx.text("who.title"))]
     for s in states:
         status = ctx.text("who.online" if s.online else "who.offline")
-        extra = " · ".join(x for x in (s.name, blf_text(ctx, s.blf), s.agent, s.ip) if x)
-        spans += [Span("\n"), Span(s.ext, "code"), Span(f" {status}" + (f" · {extra}" if extra else ""))]
+        extra = " · ".join(flat(x) for x in (s.name, blf_text(ctx, s.blf), s.agent, s.ip) if x)
+        tail = f" {status}" + (f" · {extra}" if extra else "")
+        spans += [Span("\n"), Span(flat(s.ext), "code"), Span(tail)]
     return [OutMessage(tuple(spans))]
 
 
@@ -83,8 +85,8 @@ async def trunks(ctx: Ctx) -> list[OutMessage]:
         return [ctx.say("trunks.none")]
     spans: list[Span] = [Span(ctx.text("trunks.title"))]
     for tr in found:
-        extra = " · ".join(x for x in (tr.status, tr.desc, tr.dest) if x)
-        spans += [Span("\n"), Span(tr.extension, "code"), Span(f" {extra}" if extra else "")]
+        extra = " · ".join(flat(x) for x in (tr.status, tr.desc, tr.dest) if x)
+        spans += [Span("\n"), Span(flat(tr.extension), "code"), Span(f" {extra}" if extra else "")]
     return [OutMessage(tuple(spans))]
 
 

@@ -31,6 +31,7 @@ from bot.errors import (
 )
 from bot.i18n import register, t
 from bot.ports import CallsView, PbxApi, PresenceView, Store
+from bot.text import flat
 
 logger = logging.getLogger(__name__)
 
@@ -215,11 +216,11 @@ class CommandService:
 
     async def _audit(self, ctx: Ctx, allowed: bool, result: str) -> None:
         cmd = ctx.cmd
-        shown = "***" if cmd.name in SECRET_ARGS else (cmd.text or " ".join(cmd.args))[:AUDIT_ARGS_MAX]
+        shown = "***" if cmd.name in SECRET_ARGS else flat(cmd.text or " ".join(cmd.args), AUDIT_ARGS_MAX)
         entry = AuditEntry(
             at=self._deps.clock(), platform=cmd.chat.platform, chat_id=cmd.chat.chat_id,
-            user_id=cmd.user.user_id, user_display=cmd.user.display or cmd.user.username,
-            command=cmd.name, args=shown, allowed=allowed, result=result,
+            user_id=flat(cmd.user.user_id), user_display=flat(cmd.user.display or cmd.user.username),
+            command=flat(cmd.name, 40), args=shown, allowed=allowed, result=result,
         )
         try:
             await self._deps.store.audit(entry)
