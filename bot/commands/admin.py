@@ -33,6 +33,8 @@ register(
         "grant.done_all": ("{user} is now admin everywhere.", "{user} теперь admin везде."),
         "revoke.usage": ("/revoke USER", "/revoke ПОЛЬЗОВАТЕЛЬ"),
         "revoke.done": ("Removed {count} grant(s) of {user}.", "Снято прав у {user}: {count}."),
+        "revoke.last_admin": ("You are the last admin: grant another admin first (/grant USER admin).",
+                              "Вы последний админ: сначала назначьте другого (/grant ПОЛЬЗОВАТЕЛЬ admin)."),
         "revoke.config": (" ({user} stays admin through BOT_ADMINS.)",
                           " ({user} остаётся админом через BOT_ADMINS.)"),
         "admins.title": ("Roles:", "Роли:"),
@@ -101,9 +103,19 @@ async def grant(ctx: Ctx) -> list[OutMessage]:
     return [ctx.say("grant.done_here", user=shown, role=role.name.lower())]
 
 
+async def _last_admin(ctx: Ctx, user_id: str) -> bool:
+    """Would revoking ``user_id`` leave the bot without any admin (no BOT_ADMINS, no other grant)?"""
+    if ctx.deps.settings.admins:
+        return False
+    admins = {(g.platform, g.user_id) for g in await ctx.deps.store.list_grants() if g.role >= Role.ADMIN}
+    return admins == {(ctx.cmd.chat.platform, user_id)}
+
+
 async def revoke(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 1, ctx.text("revoke.usage"), at_most=1)
     user_id, shown = await _resolve_user(ctx, ctx.args[0])
+    if await _last_admin(ctx, user_id):
+        raise InvalidArgument("revoke.last_admin")
     count = await ctx.deps.store.revoke(ctx.cmd.chat.platform, user_id, None)
     text = ctx.text("revoke.done", count=count, user=shown)
     if (ctx.cmd.chat.platform, user_id) in ctx.deps.settings.admins:

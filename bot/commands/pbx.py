@@ -7,7 +7,7 @@ commands (reboot, flushreg) validate first and then park for confirmation.
 from __future__ import annotations
 
 from bot.commands import args
-from bot.commands.base import Ctx, Handler, ask_confirm, known_extension
+from bot.commands.base import Ctx, Handler, ask_confirm, known_extension, scope_exts
 from bot.domain import ExtensionState, OutMessage, SipUser, Span
 from bot.errors import InvalidArgument
 from bot.i18n import register
@@ -34,6 +34,10 @@ register(
         "reloadgw.done": ("Trunk {num} re-registers.", "Транк {num} перерегистрируется."),
         "sipmsg.usage": ("/sipmsg EXT TEXT", "/sipmsg ДОБ ТЕКСТ"),
         "sipmsg.done": ("Message sent to {ext}.", "Сообщение отправлено на {ext}."),
+        "sipmsg.not_yours": ("Only this chat's phones ({exts}) may get a screen message from you; "
+                             "another phone needs an admin.",
+                             "Отсюда можно писать только на телефоны этого чата ({exts}); "
+                             "на другой телефон — только админ."),
         "flushreg.usage": ("/flushreg EXT", "/flushreg ДОБ"),
         "flushreg.ask": ("Drop the SIP registration of {ext}?", "Сбросить SIP-регистрацию {ext}?"),
         "flushreg.done": ("Registration of {ext} dropped.", "Регистрация {ext} сброшена."),
@@ -113,7 +117,10 @@ async def reloadgw(ctx: Ctx) -> list[OutMessage]:
 async def sipmsg(ctx: Ctx) -> list[OutMessage]:
     usage = ctx.text("sipmsg.usage")
     args.need(ctx.args, 2, usage)
-    ext = await known_extension(ctx, ctx.args[0])
+    ext = args.extension(ctx.args[0])
+    if scope_exts(ctx) is not None and ext not in ctx.bound:  # a screen message is a phishing channel
+        raise InvalidArgument("sipmsg.not_yours", exts=", ".join(ctx.bound) or "-")
+    ext = await known_extension(ctx, ext)
     text = args.bounded_text(args.rest_after_first(ctx.cmd.text, ctx.args), args.SIP_TEXT_MAX, usage)
     await ctx.deps.pbx.sip_message(ext, text)
     return [ctx.say("sipmsg.done", ext=ext)]

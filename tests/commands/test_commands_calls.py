@@ -195,12 +195,21 @@ async def test_bridge_is_admin_only(bot: Conversation) -> None:
 
 
 async def test_listen_by_extension_or_uuid(bot: Conversation) -> None:
+    """An operator listens only to calls of this chat's extensions; an admin to any active call."""
     assert "has no active call" in await bot.text("2", "/listen 305")
     bot.calls.calls = [active_call(U1, extensions=("305",))]
-    assert "Listening from 201" in await bot.text("2", "/listen 305")
-    await bot.text("2", f"/listen {U2}")
+    assert "needs an admin" in await bot.text("2", "/listen 305")
+    assert "No such active call" in await bot.text("2", f"/listen {U1}")
+    assert "No such active call" in await bot.text("2", f"/listen {U2}")  # unknown uuid
+    assert bot.pbx.sent == []
+    bot.calls.calls.append(active_call(U3, extensions=("305", "201")))
+    assert "Listening from 201" in await bot.text("2", "/listen 305")  # the call 305 has with 201
+    assert "Listening from 201" in await bot.text("1", "/listen 305")  # admin: full scope
+    assert "Listening from 201" in await bot.text("1", f"/listen {U1}")
+    assert "No such active call" in await bot.text("1", f"/listen {U2}")  # unknown even for an admin
     assert bot.pbx.sent == [
+        ("eavesdrop", {"uuid": U3, "from": "201"}),
         ("eavesdrop", {"uuid": U1, "from": "201"}),
-        ("eavesdrop", {"uuid": U2, "from": "201"}),
+        ("eavesdrop", {"uuid": U1, "from": "201"}),
     ]
     assert "not a call id" in await bot.text("2", "/listen abc")
