@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 from bot.commands import args
-from bot.commands.base import Ctx, Handler, ask_confirm
-from bot.commands.dialpolicy import INTERNATIONAL_KEY, PREMIUM_KEY
+from bot.commands.base import Ctx, Handler, ask_confirm, short_allowed
+from bot.commands.dialpolicy import INTERNATIONAL_KEY, PREMIUM_KEY, SHORT_ALLOW_KEY, SHORT_RE
 from bot.commands.pairing import hash_code
 from bot.domain import OutMessage, Role, Span
 from bot.errors import InvalidArgument
@@ -49,7 +49,12 @@ register(
                          "Слишком много неверных кодов, попробуйте позже."),
         "dial.status": ("International calls: {intl}. Premium-rate numbers: {premium}.",
                         "Звонки за границу: {intl}. Платные номера: {premium}."),
-        "dial.usage": ("/dial international|premium on|off", "/dial international|premium on|off"),
+        "dial.usage": ("/dial international|premium on|off | /dial allow|deny SHORT_NUMBER",
+                       "/dial international|premium on|off | /dial allow|deny КОРОТКИЙ_НОМЕР"),
+        "dial.short_list": ("Short numbers allowed besides extensions: {numbers}.",
+                            "Короткие номера, разрешённые кроме внутренних: {numbers}."),
+        "dial.bad_short": ("“{value}” is not a short number (2–5 digits).",
+                           "«{value}» — не короткий номер (2–5 цифр)."),
         "dial.on": ("allowed", "разрешены"),
         "dial.off": ("refused", "запрещены"),
     }
@@ -167,18 +172,33 @@ async def pair(ctx: Ctx) -> list[OutMessage]:
     return [ctx.say("pair.done")]
 
 
+async def _allow_short(ctx: Ctx, what: str, raw: str) -> None:
+    """``/dial allow 112`` adds a short number to the allow-list, ``/dial deny 112`` removes it."""
+    number = raw.strip()
+    if not SHORT_RE.match(number):
+        raise InvalidArgument("dial.bad_short", value=args.shown(raw))
+    allowed = set(await short_allowed(ctx.deps.store))
+    allowed = allowed | {number} if what == "allow" else allowed - {number}
+    await ctx.deps.store.set_setting(SHORT_ALLOW_KEY, ",".join(sorted(allowed)))
+
+
 async def dial(ctx: Ctx) -> list[OutMessage]:
     store = ctx.deps.store
     if ctx.args:
         args.need(ctx.args, 2, ctx.text("dial.usage"), at_most=2)
-        what = args.choice(ctx.args[0], ("international", "premium"))
-        enabled = args.on_off(ctx.args[1])
-        await store.set_setting(INTERNATIONAL_KEY if what == "international" else PREMIUM_KEY,
-                                "on" if enabled else "off")
+        what = args.choice(ctx.args[0], ("international", "premium", "allow", "deny"))
+        if what in ("allow", "deny"):
+            await _allow_short(ctx, what, ctx.args[1])
+        else:
+            enabled = args.on_off(ctx.args[1])
+            await store.set_setting(INTERNATIONAL_KEY if what == "international" else PREMIUM_KEY,
+                                    "on" if enabled else "off")
     intl = await store.get_setting(INTERNATIONAL_KEY) == "on"
     premium = await store.get_setting(PREMIUM_KEY) == "on"
-    return [ctx.say("dial.status", intl=ctx.text("dial.on" if intl else "dial.off"),
-                    premium=ctx.text("dial.on" if premium else "dial.off"))]
+    status = ctx.text("dial.status", intl=ctx.text("dial.on" if intl else "dial.off"),
+                      premium=ctx.text("dial.on" if premium else "dial.off"))
+    shorts = ", ".join(await short_allowed(store)) or ctx.text("settings.none")
+    return [OutMessage.plain(status + "\n" + ctx.text("dial.short_list", numbers=shorts))]
 
 
 HANDLERS: dict[str, Handler] = {

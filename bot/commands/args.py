@@ -14,9 +14,9 @@ from bot.errors import InvalidArgument
 from bot.i18n import register
 from bot.text import flat
 
-EXT_RE = re.compile(r"^\d{2,5}$")
+EXT_RE = re.compile(r"^[0-9]{2,5}$")  # ASCII only: "１２３" never reaches the PBX
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+HHMM_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 USER_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 SLACK_MENTION_RE = re.compile(r"^<@([A-Z0-9]{2,32})(?:\|[^>]*)?>$")
 SIP_TEXT_MAX = 200

@@ -108,7 +108,7 @@ async def reboot(ctx: Ctx) -> list[OutMessage]:
 async def reloadgw(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 1, ctx.text("reloadgw.usage"), at_most=1)
     num = ctx.args[0].strip()
-    if not num.isdigit() or len(num) > 20:
+    if not (num.isascii() and num.isdigit()) or len(num) > 20:
         raise InvalidArgument("reloadgw.bad", value=args.shown(num))
     await ctx.deps.pbx.reloadgw(num)
     return [ctx.say("reloadgw.done", num=num)]

@@ -35,7 +35,7 @@ from bot.text import flat
 
 logger = logging.getLogger(__name__)
 
-REFUSAL_KEYS = frozenset({"dial.international", "dial.premium", "dial.rate"})
+REFUSAL_KEYS = frozenset({"dial.international", "dial.premium", "dial.rate", "dial.short"})
 SECRET_ARGS = frozenset({"pair"})  # never written to the audit log
 AUDIT_ARGS_MAX = 200
 TOAST_MAX = 190

@@ -19,6 +19,7 @@ async def bot() -> Conversation:
     conv = Conversation(per_minute=3)
     await conv.bind("201")
     await conv.grant("2", Role.OPERATOR)
+    conv.presence.set("202")  # the PBX knows 202: short numbers it does not know are refused
     return conv
 
 

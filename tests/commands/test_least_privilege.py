@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import Role
-from tests.fakes import Conversation
+from bot.domain import ChatRef, Role, SipUser
+from tests.fakes import Conversation, active_call
+
+U1 = "aaaaaaaa-0000-4000-8000-000000000001"
 
 
 @pytest.fixture
@@ -44,3 +46,62 @@ async def test_config_admins_make_self_revoke_safe() -> None:
     bot = Conversation(admins="telegram:1")
     await bot.grant("7", Role.ADMIN, "*")
     assert "Removed 1 grant" in await bot.text("7", "/revoke 7")
+
+
+def dialled(bot: Conversation) -> list[str]:
+    return [f["to"] for name, f in bot.pbx.sent if name in ("make_call", "transfer")]
+
+
+@pytest.mark.parametrize("number", ["112", "0911", "01", "90901"])
+async def test_short_numbers_the_pbx_does_not_know_are_refused(bot: Conversation, number: str) -> None:
+    reply = await bot.text("2", f"/call {number}")
+    assert f"{number} is not an extension of this PBX" in reply and f"/dial allow {number}" in reply
+    assert dialled(bot) == []
+    assert (await bot.last_audit()).result == "refused: dial.short"
+
+
+async def test_roster_counts_without_user_list_and_with_it(bot: Conversation) -> None:
+    assert "Calling 305" in await bot.text("2", "/call 305")  # seen by presence
+    bot.pbx.capabilities = bot.pbx.capabilities - {"user_list"}  # e.g. an HTTP-only source
+    assert "not an extension" in await bot.text("2", "/call 306")
+    assert "user_list" not in bot.pbx.names()
+    bot.pbx.capabilities = bot.pbx.capabilities | {"user_list"}
+    bot.pbx.users = [SipUser("306")]
+    assert "Calling 306" in await bot.text("2", "/call 306")  # in the PBX's user list
+    assert dialled(bot) == ["305", "306"]
+
+
+async def test_admin_allow_list_for_short_numbers(bot: Conversation) -> None:
+    assert "admin" in await bot.text("2", "/dial allow 112")
+    assert "Short numbers allowed besides extensions: 112" in await bot.text("1", "/dial allow 112")
+    assert "besides extensions: 0911, 112." in await bot.text("1", "/dial allow 0911")
+    assert "Calling 112" in await bot.text("2", "/call 112")
+    assert "besides extensions: 0911." in await bot.text("1", "/dial deny 112")
+    assert "not an extension" in await bot.text("2", "/call 112")
+    assert "not a short number" in await bot.text("1", "/dial allow １１２")
+    assert "not a short number" in await bot.text("1", "/dial allow 1234567")
+    assert dialled(bot) == ["112"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/call １１２", "/call ３０５", "/call +７ ９１６ １２３-４５-６７", "/call ٢٠١",
+        "/call +٧٩١٦١٢٣٤٥٦٧",
+        "/call 79161234567 from ２０１", "/transfer ３０５", "/sipmsg ２０１ hi", "/bind ２０２",
+    ],
+)  # fmt: skip
+async def test_only_ascii_digits_reach_the_pbx(bot: Conversation, line: str) -> None:
+    bot.calls.calls = [active_call(U1)]
+    reply = await bot.text("1", line)
+    assert "not" in reply, reply
+    assert [n for n in bot.pbx.names() if n != "user_list"] == []
+    assert await bot.store.extensions_of(ChatRef("telegram", "100")) == ["201"]
+
+
+@pytest.mark.parametrize("spoofed", ["112", "0911", "01"])
+async def test_call_back_button_on_a_spoofed_caller_id_is_refused(bot: Conversation, spoofed: str) -> None:
+    reply = await bot.press("2", "call", spoofed)
+    assert "not an extension of this PBX" in reply.toast
+    assert dialled(bot) == []
+    assert "Calling" in (await bot.press("2", "call", "79161234567")).toast
