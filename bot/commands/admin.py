@@ -12,6 +12,7 @@ from bot.commands import args
 from bot.commands.base import Ctx, Handler, ask_confirm, short_allowed
 from bot.commands.dialpolicy import INTERNATIONAL_KEY, PREMIUM_KEY, SHORT_ALLOW_KEY, SHORT_RE
 from bot.commands.pairing import hash_code
+from bot.commands.senders import is_pseudo
 from bot.domain import OutMessage, Role, Span
 from bot.errors import InvalidArgument
 from bot.i18n import register
@@ -45,6 +46,10 @@ register(
         "pair.usage": ("/pair CODE", "/pair КОД"),
         "pair.done": ("Paired: you are an admin now.", "Готово: теперь вы администратор."),
         "pair.wrong": ("Wrong or expired code.", "Неверный или просроченный код."),
+        "pair.burnt": ("That pairing code was posted outside a private chat, so it is burnt now and works "
+                       "for nobody. Create a new one (onpbx-bot pair) and send it to me in a private chat.",
+                       "Этот код привязки был отправлен не в личный чат, поэтому он сгорел и больше "
+                       "не действует. Создайте новый (onpbx-bot pair) и пришлите его мне в личный чат."),
         "pair.blocked": ("Too many wrong codes; try again later.",
                          "Слишком много неверных кодов, попробуйте позже."),
         "dial.status": ("International calls: {intl}. Premium-rate numbers: {premium}.",
@@ -101,6 +106,8 @@ async def grant(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 2, ctx.text("grant.usage"), at_most=2)
     role = args.role(ctx.args[1])
     user_id, shown = await _resolve_user(ctx, ctx.args[0])
+    if is_pseudo(ctx.cmd.chat.platform, user_id):
+        raise InvalidArgument("senders.not_personal", user=shown)
     scope = "*" if role == Role.ADMIN else ctx.cmd.chat.chat_id
     await ctx.deps.store.grant(ctx.cmd.chat.platform, user_id, role, scope)
     if scope == "*":
@@ -180,6 +187,17 @@ async def _allow_short(ctx: Ctx, what: str, raw: str) -> None:
     allowed = set(await short_allowed(ctx.deps.store))
     allowed = allowed | {number} if what == "allow" else allowed - {number}
     await ctx.deps.store.set_setting(SHORT_ALLOW_KEY, ",".join(sorted(allowed)))
+
+
+async def pair_in_public(ctx: Ctx) -> list[OutMessage]:
+    """``/pair CODE`` outside a private chat: a valid code is burnt at once (redeemed for nobody,
+    everyone there has seen it) and the chat is told; anything else gets the private-only hint."""
+    code = "".join(ctx.args)
+    if code and await ctx.deps.store.redeem_pairing_code(hash_code(code), ctx.deps.clock()):
+        ctx.result = "denied: code seen in a shared chat, burnt"
+        return [ctx.say("pair.burnt")]
+    ctx.result = "denied: private_only"
+    return [ctx.say("policy.private_only")]
 
 
 async def dial(ctx: Ctx) -> list[OutMessage]:

@@ -64,12 +64,25 @@ def split_from(raw_args: tuple[str, ...]) -> tuple[str, str | None]:
     return " ".join(raw_args), None
 
 
+def button_arg(number: str, ext: str) -> str:
+    """A "call NUMBER from EXT" button's value, ``+79161234567@202``: no space, so both platforms'
+    button encoders accept it (Telegram callback data, Slack button ``value``)."""
+    return f"{number}@{ext}"
+
+
+def button_args(arg: str) -> tuple[str, ...]:
+    """The command arguments a call button stands for: ``+7916@202`` -> ("+7916", "from", "202")."""
+    number, sep, ext = arg.partition("@")
+    return (number, "from", ext) if sep else tuple(arg.split())
+
+
 async def call(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 1, ctx.text("call.usage"))
     number, from_raw = split_from(ctx.args)
     if from_raw is None and len(ctx.bound) > 1:
-        await allowed_target(ctx, number)  # a bad or forbidden number is refused before asking
-        rows = tuple((Button(ext, "call", f"{number} from {ext}"),) for ext in ctx.bound)
+        target = await allowed_target(ctx, number)  # a bad or forbidden number is refused before asking
+        dial = target.digits if target.is_extension else "+" + target.digits
+        rows = tuple((Button(ext, "call", button_arg(dial, ext)),) for ext in ctx.bound)
         return [OutMessage((Span(ctx.text("call.which")),), rows)]
     if from_raw is None and not ctx.bound:
         raise InvalidArgument("call.no_binding")

@@ -6,6 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from adapters.slack.blocks import VALUE_RE
+from adapters.telegram.callback_data import encode
 from bot.domain import Role
 from tests.fakes import Conversation, active_call
 
@@ -69,7 +71,9 @@ async def test_several_bound_extensions_ask_which(bot: Conversation) -> None:
     assert "Which one" in msg.text and bot.pbx.sent == []
     buttons = [row[0] for row in msg.buttons]
     assert [(b.label, b.action, b.arg) for b in buttons] == [
-        ("201", "call", "89161234567 from 201"), ("202", "call", "89161234567 from 202")]
+        ("201", "call", "+79161234567@201"), ("202", "call", "+79161234567@202")]
+    assert [encode(b.action, b.arg) for b in buttons] == ["c:+79161234567@201", "c:+79161234567@202"]
+    assert all(VALUE_RE.fullmatch(b.arg) for b in buttons)  # Slack's button value
     reply = await bot.press("2", "call", buttons[1].arg)
     assert "from 202" in reply.toast
     assert bot.pbx.sent == [("make_call", {"from": "202", "to": "79161234567"})]

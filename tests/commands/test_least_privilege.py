@@ -3,8 +3,11 @@ dial policy for short numbers, forwarded and anonymous senders, strangers' rate 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from bot.commands import create_pairing_code
 from bot.domain import ChatRef, Role, SipUser
 from tests.fakes import Conversation, active_call
 
@@ -105,3 +108,58 @@ async def test_call_back_button_on_a_spoofed_caller_id_is_refused(bot: Conversat
     assert "not an extension of this PBX" in reply.toast
     assert dialled(bot) == []
     assert "Calling" in (await bot.press("2", "call", "79161234567")).toast
+
+
+async def test_pairing_code_seen_in_a_group_is_burnt(bot: Conversation) -> None:
+    code = await create_pairing_code(bot.store, bot.now)
+    reply = await bot.text("8", f"/pair {code[:4]}-{code[4:]}")  # in group chat 100
+    assert "burnt" in reply and "private chat" in reply
+    entry = await bot.last_audit()
+    assert entry.args == "***" and not entry.allowed and "burnt" in entry.result
+    assert "Wrong or expired" in await bot.text("8", f"/pair {code}", private=True)
+    assert await bot.store.roles_of("telegram", "8") == {}
+    assert "burnt" not in await bot.text("8", "/pair BBBBBBBB")  # a wrong code burns nothing
+    bot.now += 60  # user 8 has no role yet: a few commands a minute
+    fresh = await create_pairing_code(bot.store, bot.now)
+    assert "Paired" in await bot.text("8", f"/pair {fresh}", private=True)
+
+
+async def test_forwarded_commands_never_run(bot: Conversation) -> None:
+    cmd = replace(bot.command("1", "/grant 666 admin"), forwarded=True)  # an admin forwards it
+    [reply] = await bot.service.handle_command(cmd)
+    assert "ignore forwarded commands" in reply.text
+    assert await bot.store.roles_of("telegram", "666") == {}
+    assert (await bot.last_audit()).result == "denied: forwarded"
+
+
+@pytest.mark.parametrize("user_id", ["1087968824", "136817688", "777000", "-1001234567890"])
+async def test_anonymous_senders_get_no_command_and_no_role(bot: Conversation, user_id: str) -> None:
+    await bot.grant(user_id, Role.ADMIN, "*")  # even a grant from before does not help
+    reply = await bot.text(user_id, "/grant 666 admin")
+    assert "need a personal account" in reply
+    assert await bot.store.roles_of("telegram", "666") == {}
+    await bot.store.revoke("telegram", user_id, None)
+    assert "not a personal account" in await bot.text("1", f"/grant {user_id} operator")
+    assert await bot.store.roles_of("telegram", user_id) == {}
+    flagged = replace(bot.command("5", "/help"), anonymous=True)
+    assert "need a personal account" in (await bot.service.handle_command(flagged))[0].text
+
+
+async def test_strangers_get_a_few_replies_a_minute_then_silence(bot: Conversation) -> None:
+    replies = [await bot.say("9", "/who") for _ in range(6)]
+    assert [len(r) for r in replies] == [1, 1, 1, 0, 0, 0]
+    assert "needs the viewer role" in replies[0][0].text
+    assert len(await bot.store.recent_audit(50)) == 3  # silence is not audited either
+    assert len(await bot.say("8", "/who")) == 1  # another person has their own budget
+    assert len(await bot.say("2", "/calls")) == 1  # people with a role are not limited
+    bot.now += 60
+    assert len(await bot.say("9", "/who")) == 1
+
+
+async def test_unknown_commands_in_groups_get_one_reply_an_hour(bot: Conversation) -> None:
+    assert "Unknown command" in await bot.text("2", "/foo")
+    assert await bot.say("2", "/bar") == [] and await bot.say("2", "/baz") == []
+    assert "Unknown command" in await bot.text("2", "/bar", private=True)  # private chats: always
+    assert "Unknown command" in await bot.text("1", "/foo")  # per person
+    bot.now += 3600
+    assert "Unknown command" in await bot.text("2", "/foo")
