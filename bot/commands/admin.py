@@ -89,17 +89,42 @@ async def unbind(ctx: Ctx) -> list[OutMessage]:
     return [ctx.say("unbind.done", exts=", ".join(removed) or "-")]
 
 
+def _mentioned(ctx: Ctx, user_id: str) -> str:
+    """A mention the platform resolved: refused when the person is from another organisation
+    (a shared Slack channel); returns how to show them ("" when the platform told nothing)."""
+    for person in ctx.cmd.mentions:
+        if person.user_id != user_id:
+            continue
+        if person.org and ctx.cmd.org and person.org != ctx.cmd.org:
+            raise InvalidArgument("args.foreign_user", value=flat(person.display or user_id, args.SHOWN_MAX))
+        return flat(person.display or person.username)
+    return ""
+
+
+async def _by_handle(ctx: Ctx, handle: str) -> tuple[str, str] | None:
+    """The one person seen with ``handle``; None if nobody; refused when several were."""
+    people = await ctx.deps.store.find_people(ctx.cmd.chat.platform, handle)
+    ids = {p.user_id for p in people}
+    if len(ids) > 1:
+        raise InvalidArgument("args.ambiguous_user", value=args.shown(handle), count=len(ids))
+    return (people[0].user_id, "@" + flat(people[0].username or handle)) if people else None
+
+
 async def _resolve_user(ctx: Ctx, raw: str) -> tuple[str, str]:
-    """(user_id, how to show them)."""
+    """(user_id, how to show them): an id or a mention as is, a handle only when it is one person."""
     kind, value = args.user_handle(raw)
+    store, platform = ctx.deps.store, ctx.cmd.chat.platform
     if kind == "id":
-        person = await ctx.deps.store.find_person(ctx.cmd.chat.platform, value)
-        known = person is not None and person.user_id == value
-        return value, flat(person.display or person.username or value) if person and known else value
-    person = await ctx.deps.store.find_person(ctx.cmd.chat.platform, value)
-    if person is None:
+        shown = _mentioned(ctx, value)
+        person = await store.find_person(platform, value)
+        if person is not None and person.user_id == value:
+            return value, shown or flat(person.display or person.username or value)
+        found = None if shown or raw.strip().startswith("<@") else await _by_handle(ctx, value)
+        return found or (value, shown or value)
+    found = await _by_handle(ctx, value)
+    if found is None:
         raise InvalidArgument("args.unknown_user", value=args.shown(value))
-    return person.user_id, "@" + flat(person.username or value)
+    return found
 
 
 async def grant(ctx: Ctx) -> list[OutMessage]:

@@ -48,6 +48,14 @@ register(
                               "their numeric id.",
                               "Я ещё не видел @{value}: пусть сначала напишет боту, "
                               "или укажите числовой id."),
+        "args.ambiguous_user": ("@{value} matches {count} people: name the person with a mention "
+                                "(type @ and pick them) or by their id.",
+                                "@{value} подходит {count} людям: укажите человека упоминанием "
+                                "(наберите @ и выберите) или по id."),
+        "args.foreign_user": ("{value} is from another organisation (a shared channel): roles are given "
+                              "only to members of this workspace.",
+                              "{value} из другой организации (общий канал): роли выдаются только "
+                              "участникам этого рабочего пространства."),
         "args.too_many": ("Too many arguments. Usage: {usage}", "Слишком много аргументов. Формат: {usage}"),
     }
 )

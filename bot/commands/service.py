@@ -112,6 +112,8 @@ class CommandService:
         try:
             chat = await self._chat(cmd.chat, cmd.chat_title)
             await self._deps.store.remember_person(cmd.user)
+            for person in cmd.mentions:  # resolved by the platform: ids and names it vouches for
+                await self._deps.store.remember_person(person)
             cmd = dataclasses.replace(cmd, name=cmd.name.strip().lstrip("/").lower())
             return await self._run(cmd, chat, confirmed=False, typed=True)
         except StorageError as exc:
