@@ -65,10 +65,12 @@ def test_registration_alert_keeps_its_lines(ext: str, agent: str, ip: str) -> No
 
 LOOP = asyncio.new_event_loop()
 TALK = Conversation()
+LOOP.run_until_complete(TALK.bind("201"))
+TALK.presence.set("112")  # a short number the PBX knows: its fullwidth twin must still be refused
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from(["grant", "sipmsg", "call", "nosuch", "bind", "settings"]), hostile)
+@given(st.sampled_from(["grant", "sipmsg", "call", "transfer", "nosuch", "bind", "settings"]), hostile)
 def test_audit_lines_cannot_be_forged(name: str, argument: str) -> None:
     TALK.now += 61  # past every per-minute limit, so each attempt is audited
     LOOP.run_until_complete(TALK.say("1", f"/{name} {argument}"))
@@ -80,6 +82,8 @@ def test_audit_lines_cannot_be_forged(name: str, argument: str) -> None:
     assert len(lines) == shown, lines  # one line per entry: no argument added one
     for line in lines:
         assert AUDIT_LINE.match(line) and clean(line), line
+    numbers = [v for _, f in TALK.pbx.sent for k, v in f.items() if k in ("from", "to", "num")]
+    assert all(v.isascii() and v.isdigit() for v in numbers), numbers  # never "１１２" to the PBX
 
 
 def test_flat_removes_every_listed_bidi_mark_and_caps() -> None:
