@@ -31,6 +31,7 @@ class UserRef:
     user_id: str
     display: str = field(default="", compare=False)  # full name, for audit and /admins
     username: str = field(default="", compare=False)  # handle without "@", when the platform has one
+    org: str = field(default="", compare=False)  # the person's organisation (Slack team id), when known
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.user_id}"
@@ -89,6 +90,14 @@ class ChatCommand:
     text: str = ""  # the raw argument text after the command name (for /sipmsg, /broadcast)
     chat_title: str = ""
     is_private: bool = False
+    #: the platform says someone else wrote it (Telegram forward_origin, via_bot): never run
+    forwarded: bool = False
+    #: no personal account behind it (Telegram anonymous group admin, a post as a channel): never run
+    anonymous: bool = False
+    #: people the platform resolved from mentions in the text (Slack ``<@U…>``), with their ``org``
+    mentions: tuple[UserRef, ...] = ()
+    #: the organisation the command was given in (Slack team id; "" where there is only one)
+    org: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,6 +191,10 @@ class Store(Protocol):
         """By user id or by username (without "@"), case-insensitive."""
         ...
 
+    async def find_people(self, platform: str, username: str) -> list[UserRef]:
+        """Everyone ever seen with ``username`` (without "@", case-insensitive), newest first."""
+        ...
+
     async def grant(self, platform: str, user_id: str, role: Role, scope: str) -> None:
         """Set the role of a user in ``scope`` ("*" or a chat_id), replacing any there."""
         ...

@@ -127,6 +127,11 @@ class MemoryStore:
                 return person
         return None
 
+    async def find_people(self, platform: str, username: str) -> list[UserRef]:
+        wanted = username.strip().lstrip("@").casefold()
+        return [p for p in reversed(self._people.values())
+                if wanted and p.platform == platform and p.username.casefold() == wanted]
+
     async def grant(self, platform: str, user_id: str, role: Role, scope: str) -> None:
         self._grants[(platform, user_id, scope)] = Role(role)
 

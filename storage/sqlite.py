@@ -166,6 +166,9 @@ class SqliteStore:
     async def find_person(self, platform: str, handle: str) -> UserRef | None:
         return await self._read(people.find_person, platform, handle)
 
+    async def find_people(self, platform: str, username: str) -> list[UserRef]:
+        return await self._read(people.find_people, platform, username)
+
     async def grant(self, platform: str, user_id: str, role: Role, scope: str) -> None:
         await self.run(people.grant, platform, user_id, role, scope)
 

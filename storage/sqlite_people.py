@@ -36,6 +36,16 @@ def find_person(db: Database, platform: str, handle: str) -> UserRef | None:
     return None
 
 
+def find_people(db: Database, platform: str, username: str) -> list[UserRef]:
+    wanted = username.strip().lstrip("@")
+    found = rows(
+        db,
+        "SELECT * FROM people WHERE platform = ? AND username = ? COLLATE NOCASE ORDER BY rowid DESC",
+        [platform, wanted],
+    )
+    return [UserRef(r["platform"], r["user_id"], r["display"], r["username"]) for r in found if wanted]
+
+
 def grant(db: Database, platform: str, user_id: str, role: Role, scope: str) -> None:
     db.execute(
         "INSERT OR REPLACE INTO grants (platform, user_id, scope, role) VALUES (?, ?, ?, ?)",

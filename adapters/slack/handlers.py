@@ -18,7 +18,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from adapters.slack import blocks, inbound
 from adapters.slack.people import UserNames
-from bot.domain import ActionReply, OutMessage, Span, UserRef
+from bot.domain import ActionReply, ChatCommand, OutMessage, Span, UserRef
 from bot.errors import DeliveryError
 from bot.i18n import register, t
 from bot.ports import ChatCore, ChatSender
@@ -80,6 +80,14 @@ class SlackHandlers:
     def _failure(self) -> list[OutMessage]:
         return [OutMessage.plain(t(self.language, "slack.failed"))]
 
+    async def _with_mentions(self, cmd: ChatCommand) -> ChatCommand:
+        """Attach the people mentioned in the arguments, with their workspace (``users.info``)."""
+        if self.names is None:
+            return cmd
+        found = [await self.names.person(uid) for uid in inbound.mention_ids(cmd.args)[:5]]
+        people = tuple(p for p in found if p is not None)
+        return dataclasses.replace(cmd, mentions=people) if people else cmd
+
     async def on_command(self, ack: Ack, body: dict[str, Any], respond: Respond | None = None) -> None:
         await ack()
         cmd = inbound.command_from_slash(body)
@@ -87,6 +95,7 @@ class SlackHandlers:
             logger.error("slack: dropped a slash command without channel or user")
             return
         try:
+            cmd = await self._with_mentions(cmd)
             messages = await self.core.handle_command(cmd)
         except Exception:
             logger.exception("slack: core failed on /pbx %s", cmd.name)
@@ -103,7 +112,9 @@ class SlackHandlers:
         if self.names is not None:
             name = await self.names.name_of(cmd.user.user_id)
             cmd = dataclasses.replace(cmd, user=UserRef(cmd.user.platform, cmd.user.user_id, name, name))
+        cmd = dataclasses.replace(cmd, org=cmd.org or context.team_id or "")
         try:
+            cmd = await self._with_mentions(cmd)
             messages = await self.core.handle_command(cmd)
         except Exception:
             logger.exception("slack: core failed on mention %s", cmd.name)

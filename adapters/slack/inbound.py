@@ -16,6 +16,7 @@ from bot.domain import ChatAction, ChatCommand, ChatRef, UserRef
 
 PLATFORM = "slack"
 _MENTION_RE = re.compile(r"^\s*<@([A-Z0-9]+)(?:\|[^>]*)?>[\s:,]*")
+_USER_MENTION_RE = re.compile(r"^<@([A-Z0-9]{2,32})(?:\|[^>]*)?>$")  # an escaped mention: <@U123|anna>
 
 
 def _str(data: Mapping[str, Any] | None, key: str) -> str:
@@ -39,6 +40,12 @@ def split_command(text: str) -> tuple[str, tuple[str, ...], str]:
     return name or "help", tuple(rest.split()), rest
 
 
+def mention_ids(args: tuple[str, ...]) -> list[str]:
+    """Member ids of the user mentions among ``args`` (the manifest sets ``should_escape: true``,
+    so Slack sends ``<@U123|anna>`` for a person picked after typing @)."""
+    return [m.group(1) for m in map(_USER_MENTION_RE.match, args) if m]
+
+
 def command_from_slash(body: Mapping[str, Any]) -> ChatCommand | None:
     """A ``/pbx SUBCOMMAND ARGS`` slash command body."""
     channel_id, user_id = _str(body, "channel_id"), _str(body, "user_id")
@@ -55,6 +62,7 @@ def command_from_slash(body: Mapping[str, Any]) -> ChatCommand | None:
         text=rest,
         chat_title=user_name if private else channel_name,
         is_private=private,
+        org=_str(body, "team_id"),
     )
 
 
@@ -79,6 +87,7 @@ def command_from_mention(event: Mapping[str, Any], bot_user_id: str | None = Non
         args=args,
         text=rest,
         is_private=is_private(channel_id, _str(event, "channel_type")),
+        org=_str(event, "team"),
     )
 
 

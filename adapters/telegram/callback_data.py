@@ -14,7 +14,7 @@ MAX_BYTES = 64
 
 # action -> (prefix, pattern its argument must match in full)
 _ACTIONS: dict[str, tuple[str, re.Pattern[str]]] = {
-    "call": ("c", re.compile(r"\+?[0-9*#]{1,32}")),
+    "call": ("c", re.compile(r"\+?[0-9*#]{1,32}(?:@[0-9]{2,5})?")),  # NUMBER or NUMBER@FROM_EXT
     "hangup": ("h", re.compile(r"[0-9A-Za-z-]{1,60}")),
     "confirm": ("y", re.compile(r"[0-9A-Za-z_-]{1,60}")),
     "cancel": ("n", re.compile(r"[0-9A-Za-z_-]{0,60}")),

@@ -7,6 +7,7 @@ chat and command and answered with a short apology, so one bad update never stop
 from __future__ import annotations
 
 import logging
+import time
 
 from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, Message, User
@@ -14,6 +15,7 @@ from aiogram.types import CallbackQuery, Message, User
 from adapters.telegram.inbound import chat_ref, to_action, to_command
 from adapters.telegram.render import plain
 from adapters.telegram.sender import TelegramSender
+from bot.delivery import ReplyBudget
 from bot.domain import ChatAction, ChatRef, OutMessage
 from bot.errors import ChatMigrated, DeliveryError, MessageGone
 from bot.i18n import normalize_language, register, t
@@ -46,6 +48,7 @@ class Handlers:
     def __init__(self, core: ChatCore, sender: TelegramSender) -> None:
         self.core = core
         self.sender = sender
+        self.replies = ReplyBudget()
         self.router = Router(name="onpbx")
         self.router.message.register(self.on_message)
         self.router.callback_query.register(self.on_callback)
@@ -97,7 +100,11 @@ class Handlers:
                 logger.info("edit in chat %s skipped: %s", action.chat.chat_id, exc)
 
     async def post(self, chat: ChatRef, message: OutMessage) -> None:
-        """Send a reply directly (paced, 429 retried); follow a migration once."""
+        """Send a reply directly (paced, 429 retried); follow a migration once. Replies have their
+        own share of the chat's budget (:mod:`bot.delivery.replies`); past it they are dropped."""
+        if not self.replies.take(chat, self.sender.platform_limits(chat), time.monotonic()):
+            logger.warning("reply to chat %s dropped: replies used up their budget share", chat.chat_id)
+            return
         try:
             await self.sender.reply(chat, message)
         except ChatMigrated as exc:

@@ -1,7 +1,8 @@
 """aiogram Message / CallbackQuery -> the core's ChatCommand / ChatAction (pure functions).
 
 Strategy: only translation lives here: split "/cmd@bot rest", drop commands meant for another
-bot, and decode callback data; what a command means is the core's business.
+bot, mark who really sent it (forwarded, anonymous) and decode callback data; what a command
+means, and whether it may run, is the core's business.
 """
 
 from __future__ import annotations
@@ -48,6 +49,23 @@ def parse_command(text: str, bot_username: str) -> tuple[str, str] | None:
     return name.lower(), rest.rstrip()
 
 
+def forwarded(message: Message) -> bool:
+    """Someone else wrote it: a forward (``forward_origin``, or the pre-7.0 ``forward_date``),
+    an automatic forward of a channel post, or a message made through an inline bot (``via_bot``)."""
+    return bool(
+        message.forward_origin is not None
+        or message.forward_date is not None
+        or message.is_automatic_forward
+        or message.via_bot is not None
+    )
+
+
+def anonymous(message: Message) -> bool:
+    """No person behind it: sent on behalf of a chat (``sender_chat``: anonymous group admins,
+    posts "as a channel"); the shared pseudo-user ids are checked again by the core."""
+    return message.sender_chat is not None
+
+
 def to_command(message: Message, bot_username: str) -> ChatCommand | None:
     """The command in ``message`` (text only, from a user), or None."""
     if message.text is None or message.from_user is None:
@@ -64,6 +82,8 @@ def to_command(message: Message, bot_username: str) -> ChatCommand | None:
         text=rest,
         chat_title=chat_title(message),
         is_private=message.chat.type == "private",
+        forwarded=forwarded(message),
+        anonymous=anonymous(message),
     )
 
 

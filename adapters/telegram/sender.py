@@ -19,6 +19,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 
 from adapters.telegram.errors import translate
 from adapters.telegram.render import chunks, keyboard
+from bot.delivery import alert_limits
 from bot.domain import ChatRef, OutMessage
 from bot.errors import ChatGone, DeliveryError, RetryAfter
 from bot.ports import PacingLimits
@@ -63,10 +64,14 @@ class TelegramSender:
         self.bot = bot
         self.pacer = Pacer(rate)
 
-    def limits_for(self, chat: ChatRef) -> PacingLimits:
-        """1 s per chat; groups (negative ids) also at most 20 messages a minute."""
+    def platform_limits(self, chat: ChatRef) -> PacingLimits:
+        """Telegram's own: 1 s per chat; groups (negative ids) also at most 20 messages a minute."""
         group = chat.chat_id.startswith("-")
         return PacingLimits(min_interval_s=1.0, per_minute=20 if group else None)
+
+    def limits_for(self, chat: ChatRef) -> PacingLimits:
+        """What alerts are paced by: Telegram's limits minus the share kept for command replies."""
+        return alert_limits(self.platform_limits(chat))
 
     async def call(self, make: Callable[[], Awaitable[T]]) -> T | None:
         """Run one API call after a global slot; None when Telegram said "not modified"."""

@@ -16,10 +16,12 @@ from bot.alerts.causes import cause_words
 from bot.domain import Alert, Button, CallCard, ChatSettings, MissedCall, OutMessage, RegistrationChange, Span
 from bot.i18n import register, t
 from bot.phone import format_number
+from bot.text import flat
 
 logger = logging.getLogger(__name__)
 
 MAX_DIGEST_LINES = 30
+NAME_MAX = 40  # a caller ID name is shown flattened and at most this long
 _HIDDEN = frozenset({"", "anonymous", "unknown", "hidden", "restricted", "private", "unavailable"})
 
 register(
@@ -104,6 +106,11 @@ def is_hidden(number: str) -> bool:
     return number.lower() in _HIDDEN or not any(ch.isdigit() for ch in number)
 
 
+def _exts(exts: object) -> str:
+    """Extensions from the PBX, one flat line (they are only digits when the PBX is honest)."""
+    return flat(", ".join(str(e) for e in exts), 120) if isinstance(exts, list | tuple) else ""
+
+
 class Renderer:
     """Implements :class:`bot.ports.AlertRenderer`; ``country`` drives phone number formatting."""
 
@@ -136,12 +143,12 @@ class Renderer:
     # --- pieces -------------------------------------------------------------------------------
 
     def _num(self, number: str, lang: str) -> str:
-        return t(lang, "render.hidden") if is_hidden(number) else format_number(number, self._country)
+        return t(lang, "render.hidden") if is_hidden(number) else flat(format_number(number, self._country))
 
     def _who(self, number: str, name: str, lang: str) -> str:
-        shown = self._num(number, lang)
-        if name.strip().lower() not in _HIDDEN and name.strip() not in (number, shown):
-            return f"{shown} ({name.strip()})"
+        shown, name = self._num(number, lang), flat(name, NAME_MAX)
+        if name.lower() not in _HIDDEN and name not in (number, shown):
+            return f"{shown} ({name})"
         return shown
 
     def _time(self, ms: int, chat: ChatSettings, fmt: str = "%d.%m.%Y %H:%M") -> str:
@@ -151,16 +158,16 @@ class Renderer:
         lang = chat.language
         lines = [t(lang, "render.from", who=self._who(m.caller_number, m.caller_name, lang))]
         if m.destination:
-            lines.append(t(lang, "render.called", dest=m.destination))
+            lines.append(t(lang, "render.called", dest=flat(m.destination)))
         rang = [ext for ext in m.extensions if ext != m.destination]
         if rang:
-            lines.append(t(lang, "render.rang", exts=", ".join(rang)))
+            lines.append(t(lang, "render.rang", exts=_exts(rang)))
         if m.gate:
-            lines.append(t(lang, "render.trunk", gate=format_number(m.gate, self._country)))
+            lines.append(t(lang, "render.trunk", gate=flat(format_number(m.gate, self._country))))
         lines.append(t(lang, "render.time", time=self._time(m.started_ms, chat)))
         lines.append(t(lang, "render.ring", dur=duration(lang, m.ended_ms - m.started_ms)))
         if m.hangup_cause:
-            lines.append(t(lang, "render.cause", cause=cause_words(m.hangup_cause, lang)))
+            lines.append(t(lang, "render.cause", cause=flat(cause_words(m.hangup_cause, lang))))
         title = t(lang, "render.missed_internal" if m.internal else "render.missed")
         buttons: tuple[tuple[Button, ...], ...] = ()
         if not is_hidden(m.caller_number):
@@ -169,12 +176,12 @@ class Renderer:
 
     def _registration(self, r: RegistrationChange, chat: ChatSettings) -> OutMessage:
         lang = chat.language
-        title = t(lang, "render.online" if r.online else "render.offline", ext=r.ext)
+        title = t(lang, "render.online" if r.online else "render.offline", ext=flat(r.ext))
         lines = []
         if r.online and r.agent:
-            lines.append(t(lang, "render.device", agent=r.agent))
+            lines.append(t(lang, "render.device", agent=flat(r.agent)))
         if r.online and r.ip:
-            lines.append(t(lang, "render.ip", ip=f"{r.ip}:{r.port}" if r.port else r.ip))
+            lines.append(t(lang, "render.ip", ip=flat(f"{r.ip}:{r.port}" if r.port else r.ip)))
         if r.flaps > 1:
             lines.append(t(lang, "render.flaps", n=r.flaps))
         lines.append(t(lang, "render.time", time=self._time(r.at_ms, chat)))
@@ -190,7 +197,7 @@ class Renderer:
             return t(lang, "render.ringing")
         if c.phase == "answered":
             return (
-                t(lang, "render.answered_by", who=c.answered_by)
+                t(lang, "render.answered_by", who=flat(c.answered_by))
                 if c.answered_by
                 else t(lang, "render.answered")
             )
@@ -205,7 +212,7 @@ class Renderer:
         lines = [f"{self._who(c.caller_number, c.caller_name, lang)} → {self._num(c.callee, lang)}"]
         rang = [ext for ext in c.extensions if ext not in (c.callee, c.caller_number)]
         if rang:
-            lines.append(t(lang, "render.rang", exts=", ".join(rang)))
+            lines.append(t(lang, "render.rang", exts=_exts(rang)))
         lines.append(t(lang, "render.time", time=self._time(c.started_ms, chat)))
         lines.append(self._status(c, lang))
         buttons: tuple[tuple[Button, ...], ...] = ()
@@ -217,13 +224,14 @@ class Renderer:
     def _line(self, alert: Alert, chat: ChatSettings) -> str:
         lang = chat.language
         if isinstance(alert, MissedCall):
-            exts = ", ".join(alert.extensions) or alert.destination
+            exts = _exts(alert.extensions) or flat(alert.destination)
             dur = duration(lang, alert.ended_ms - alert.started_ms)
             who = self._who(alert.caller_number, alert.caller_name, lang)
             return f"{self._time(alert.started_ms, chat, '%H:%M')} {who} → {exts} · {dur}"
         if isinstance(alert, RegistrationChange):
-            text = t(lang, "render.line_online" if alert.online else "render.line_offline", ext=alert.ext)
+            key = "render.line_online" if alert.online else "render.line_offline"
+            text = t(lang, key, ext=flat(alert.ext))
             return f"{self._time(alert.at_ms, chat, '%H:%M')} {text}"
         who = self._who(alert.caller_number, alert.caller_name, lang)
         status = self._status(alert, lang)
-        return f"{self._time(alert.started_ms, chat, '%H:%M')} {who} → {alert.callee}: {status}"
+        return f"{self._time(alert.started_ms, chat, '%H:%M')} {who} → {flat(alert.callee)}: {status}"

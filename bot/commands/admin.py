@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 
 from bot.commands import args
-from bot.commands.base import Ctx, Handler, ask_confirm
-from bot.commands.dialpolicy import INTERNATIONAL_KEY, PREMIUM_KEY
+from bot.commands.base import Ctx, Handler, ask_confirm, short_allowed
+from bot.commands.dialpolicy import INTERNATIONAL_KEY, PREMIUM_KEY, SHORT_ALLOW_KEY, SHORT_RE
 from bot.commands.pairing import hash_code
+from bot.commands.senders import is_pseudo
 from bot.domain import OutMessage, Role, Span
 from bot.errors import InvalidArgument
 from bot.i18n import register
+from bot.text import flat
 
 register(
     {
@@ -32,6 +34,8 @@ register(
         "grant.done_all": ("{user} is now admin everywhere.", "{user} теперь admin везде."),
         "revoke.usage": ("/revoke USER", "/revoke ПОЛЬЗОВАТЕЛЬ"),
         "revoke.done": ("Removed {count} grant(s) of {user}.", "Снято прав у {user}: {count}."),
+        "revoke.last_admin": ("You are the last admin: grant another admin first (/grant USER admin).",
+                              "Вы последний админ: сначала назначьте другого (/grant ПОЛЬЗОВАТЕЛЬ admin)."),
         "revoke.config": (" ({user} stays admin through BOT_ADMINS.)",
                           " ({user} остаётся админом через BOT_ADMINS.)"),
         "admins.title": ("Roles:", "Роли:"),
@@ -42,11 +46,20 @@ register(
         "pair.usage": ("/pair CODE", "/pair КОД"),
         "pair.done": ("Paired: you are an admin now.", "Готово: теперь вы администратор."),
         "pair.wrong": ("Wrong or expired code.", "Неверный или просроченный код."),
+        "pair.burnt": ("That pairing code was posted outside a private chat, so it is burnt now and works "
+                       "for nobody. Create a new one (onpbx-bot pair) and send it to me in a private chat.",
+                       "Этот код привязки был отправлен не в личный чат, поэтому он сгорел и больше "
+                       "не действует. Создайте новый (onpbx-bot pair) и пришлите его мне в личный чат."),
         "pair.blocked": ("Too many wrong codes; try again later.",
                          "Слишком много неверных кодов, попробуйте позже."),
         "dial.status": ("International calls: {intl}. Premium-rate numbers: {premium}.",
                         "Звонки за границу: {intl}. Платные номера: {premium}."),
-        "dial.usage": ("/dial international|premium on|off", "/dial international|premium on|off"),
+        "dial.usage": ("/dial international|premium on|off | /dial allow|deny SHORT_NUMBER",
+                       "/dial international|premium on|off | /dial allow|deny КОРОТКИЙ_НОМЕР"),
+        "dial.short_list": ("Short numbers allowed besides extensions: {numbers}.",
+                            "Короткие номера, разрешённые кроме внутренних: {numbers}."),
+        "dial.bad_short": ("“{value}” is not a short number (2–5 digits).",
+                           "«{value}» — не короткий номер (2–5 цифр)."),
         "dial.on": ("allowed", "разрешены"),
         "dial.off": ("refused", "запрещены"),
     }
@@ -76,23 +89,50 @@ async def unbind(ctx: Ctx) -> list[OutMessage]:
     return [ctx.say("unbind.done", exts=", ".join(removed) or "-")]
 
 
+def _mentioned(ctx: Ctx, user_id: str) -> str:
+    """A mention the platform resolved: refused when the person is from another organisation
+    (a shared Slack channel); returns how to show them ("" when the platform told nothing)."""
+    for person in ctx.cmd.mentions:
+        if person.user_id != user_id:
+            continue
+        if person.org and ctx.cmd.org and person.org != ctx.cmd.org:
+            raise InvalidArgument("args.foreign_user", value=flat(person.display or user_id, args.SHOWN_MAX))
+        return flat(person.display or person.username)
+    return ""
+
+
+async def _by_handle(ctx: Ctx, handle: str) -> tuple[str, str] | None:
+    """The one person seen with ``handle``; None if nobody; refused when several were."""
+    people = await ctx.deps.store.find_people(ctx.cmd.chat.platform, handle)
+    ids = {p.user_id for p in people}
+    if len(ids) > 1:
+        raise InvalidArgument("args.ambiguous_user", value=args.shown(handle), count=len(ids))
+    return (people[0].user_id, "@" + flat(people[0].username or handle)) if people else None
+
+
 async def _resolve_user(ctx: Ctx, raw: str) -> tuple[str, str]:
-    """(user_id, how to show them)."""
+    """(user_id, how to show them): an id or a mention as is, a handle only when it is one person."""
     kind, value = args.user_handle(raw)
+    store, platform = ctx.deps.store, ctx.cmd.chat.platform
     if kind == "id":
-        person = await ctx.deps.store.find_person(ctx.cmd.chat.platform, value)
-        known = person is not None and person.user_id == value
-        return value, (person.display or person.username or value) if person and known else value
-    person = await ctx.deps.store.find_person(ctx.cmd.chat.platform, value)
-    if person is None:
+        shown = _mentioned(ctx, value)
+        person = await store.find_person(platform, value)
+        if person is not None and person.user_id == value:
+            return value, shown or flat(person.display or person.username or value)
+        found = None if shown or raw.strip().startswith("<@") else await _by_handle(ctx, value)
+        return found or (value, shown or value)
+    found = await _by_handle(ctx, value)
+    if found is None:
         raise InvalidArgument("args.unknown_user", value=args.shown(value))
-    return person.user_id, "@" + (person.username or value)
+    return found
 
 
 async def grant(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 2, ctx.text("grant.usage"), at_most=2)
     role = args.role(ctx.args[1])
     user_id, shown = await _resolve_user(ctx, ctx.args[0])
+    if is_pseudo(ctx.cmd.chat.platform, user_id):
+        raise InvalidArgument("senders.not_personal", user=shown)
     scope = "*" if role == Role.ADMIN else ctx.cmd.chat.chat_id
     await ctx.deps.store.grant(ctx.cmd.chat.platform, user_id, role, scope)
     if scope == "*":
@@ -100,9 +140,19 @@ async def grant(ctx: Ctx) -> list[OutMessage]:
     return [ctx.say("grant.done_here", user=shown, role=role.name.lower())]
 
 
+async def _last_admin(ctx: Ctx, user_id: str) -> bool:
+    """Would revoking ``user_id`` leave the bot without any admin (no BOT_ADMINS, no other grant)?"""
+    if ctx.deps.settings.admins:
+        return False
+    admins = {(g.platform, g.user_id) for g in await ctx.deps.store.list_grants() if g.role >= Role.ADMIN}
+    return admins == {(ctx.cmd.chat.platform, user_id)}
+
+
 async def revoke(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 1, ctx.text("revoke.usage"), at_most=1)
     user_id, shown = await _resolve_user(ctx, ctx.args[0])
+    if await _last_admin(ctx, user_id):
+        raise InvalidArgument("revoke.last_admin")
     count = await ctx.deps.store.revoke(ctx.cmd.chat.platform, user_id, None)
     text = ctx.text("revoke.done", count=count, user=shown)
     if (ctx.cmd.chat.platform, user_id) in ctx.deps.settings.admins:
@@ -116,7 +166,7 @@ async def admins(ctx: Ctx) -> list[OutMessage]:
         lines.append(f"{platform}:{user_id} admin {ctx.text('admins.config')}")
     for g in await ctx.deps.store.list_grants():
         scope = ctx.text("admins.everywhere") if g.scope == "*" else g.scope
-        name = f" ({g.display})" if g.display else ""
+        name = f" ({flat(g.display)})" if g.display else ""
         lines.append(f"{g.platform}:{g.user_id}{name} {g.role.name.lower()} · {scope}")
     return [OutMessage.plain("\n".join(lines))]
 
@@ -133,8 +183,9 @@ async def audit(ctx: Ctx) -> list[OutMessage]:
     for e in entries:
         stamp = time.strftime("%m-%d %H:%M", time.gmtime(e.at))
         mark = "✓" if e.allowed else "✗"
-        who = e.user_display or e.user_id
-        spans.append(Span(f"{stamp} {mark} {who} /{e.command} {e.args} → {e.result}\n"))
+        who = flat(e.user_display or e.user_id)
+        line = f"{stamp} {mark} {who} /{flat(e.command)} {flat(e.args, 200)} → {flat(e.result)}"
+        spans.append(Span(line + "\n"))
     return [OutMessage(tuple(spans))]
 
 
@@ -153,18 +204,44 @@ async def pair(ctx: Ctx) -> list[OutMessage]:
     return [ctx.say("pair.done")]
 
 
+async def _allow_short(ctx: Ctx, what: str, raw: str) -> None:
+    """``/dial allow 112`` adds a short number to the allow-list, ``/dial deny 112`` removes it."""
+    number = raw.strip()
+    if not SHORT_RE.match(number):
+        raise InvalidArgument("dial.bad_short", value=args.shown(raw))
+    allowed = set(await short_allowed(ctx.deps.store))
+    allowed = allowed | {number} if what == "allow" else allowed - {number}
+    await ctx.deps.store.set_setting(SHORT_ALLOW_KEY, ",".join(sorted(allowed)))
+
+
+async def pair_in_public(ctx: Ctx) -> list[OutMessage]:
+    """``/pair CODE`` outside a private chat: a valid code is burnt at once (redeemed for nobody,
+    everyone there has seen it) and the chat is told; anything else gets the private-only hint."""
+    code = "".join(ctx.args)
+    if code and await ctx.deps.store.redeem_pairing_code(hash_code(code), ctx.deps.clock()):
+        ctx.result = "denied: code seen in a shared chat, burnt"
+        return [ctx.say("pair.burnt")]
+    ctx.result = "denied: private_only"
+    return [ctx.say("policy.private_only")]
+
+
 async def dial(ctx: Ctx) -> list[OutMessage]:
     store = ctx.deps.store
     if ctx.args:
         args.need(ctx.args, 2, ctx.text("dial.usage"), at_most=2)
-        what = args.choice(ctx.args[0], ("international", "premium"))
-        enabled = args.on_off(ctx.args[1])
-        await store.set_setting(INTERNATIONAL_KEY if what == "international" else PREMIUM_KEY,
-                                "on" if enabled else "off")
+        what = args.choice(ctx.args[0], ("international", "premium", "allow", "deny"))
+        if what in ("allow", "deny"):
+            await _allow_short(ctx, what, ctx.args[1])
+        else:
+            enabled = args.on_off(ctx.args[1])
+            await store.set_setting(INTERNATIONAL_KEY if what == "international" else PREMIUM_KEY,
+                                    "on" if enabled else "off")
     intl = await store.get_setting(INTERNATIONAL_KEY) == "on"
     premium = await store.get_setting(PREMIUM_KEY) == "on"
-    return [ctx.say("dial.status", intl=ctx.text("dial.on" if intl else "dial.off"),
-                    premium=ctx.text("dial.on" if premium else "dial.off"))]
+    status = ctx.text("dial.status", intl=ctx.text("dial.on" if intl else "dial.off"),
+                      premium=ctx.text("dial.on" if premium else "dial.off"))
+    shorts = ", ".join(await short_allowed(store)) or ctx.text("settings.none")
+    return [OutMessage.plain(status + "\n" + ctx.text("dial.short_list", numbers=shorts))]
 
 
 HANDLERS: dict[str, Handler] = {

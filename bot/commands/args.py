@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.domain import Role
 from bot.errors import InvalidArgument
 from bot.i18n import register
+from bot.text import flat
 
-EXT_RE = re.compile(r"^\d{2,5}$")
+EXT_RE = re.compile(r"^[0-9]{2,5}$")  # ASCII only: "１２３" never reaches the PBX
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+HHMM_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 USER_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 SLACK_MENTION_RE = re.compile(r"^<@([A-Z0-9]{2,32})(?:\|[^>]*)?>$")
 SIP_TEXT_MAX = 200
@@ -47,6 +48,14 @@ register(
                               "their numeric id.",
                               "Я ещё не видел @{value}: пусть сначала напишет боту, "
                               "или укажите числовой id."),
+        "args.ambiguous_user": ("@{value} matches {count} people: name the person with a mention "
+                                "(type @ and pick them) or by their id.",
+                                "@{value} подходит {count} людям: укажите человека упоминанием "
+                                "(наберите @ и выберите) или по id."),
+        "args.foreign_user": ("{value} is from another organisation (a shared channel): roles are given "
+                              "only to members of this workspace.",
+                              "{value} из другой организации (общий канал): роли выдаются только "
+                              "участникам этого рабочего пространства."),
         "args.too_many": ("Too many arguments. Usage: {usage}", "Слишком много аргументов. Формат: {usage}"),
     }
 )
@@ -54,8 +63,7 @@ register(
 
 def shown(value: str) -> str:
     """A bad argument as echoed back: single line, bounded."""
-    flat = " ".join(value.split())
-    return flat if len(flat) <= SHOWN_MAX else flat[: SHOWN_MAX - 1] + "…"
+    return flat(value, SHOWN_MAX)
 
 
 def need(args: tuple[str, ...], count: int, usage: str, *, at_most: int | None = None) -> None:

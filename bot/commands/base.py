@@ -14,6 +14,7 @@ from bot.commands.confirm import Confirmations
 from bot.commands.dialpolicy import (
     INTERNATIONAL_KEY,
     PREMIUM_KEY,
+    SHORT_ALLOW_KEY,
     DialRateLimiter,
     DialTarget,
     check,
@@ -25,6 +26,7 @@ from bot.domain import ActiveCall, Button, ChatCommand, ChatSettings, OutMessage
 from bot.errors import InvalidArgument
 from bot.i18n import register, t
 from bot.ports import CallsView, PbxApi, PresenceView, Store
+from bot.text import flat
 
 register(
     {
@@ -96,14 +98,26 @@ def ask_confirm(ctx: Ctx, prompt: str) -> list[OutMessage]:
     return [OutMessage((Span(prompt, "bold"), Span(ctx.text("confirm.hint"))), (buttons,))]
 
 
+async def on_roster(ctx: Ctx, ext: str) -> bool:
+    """Does the PBX know ``ext``: bound here, seen by presence, or in user_list (when it has one)?"""
+    if ext in ctx.bound or ext in ctx.deps.presence.extension_states():
+        return True
+    pbx = ctx.deps.pbx
+    return "user_list" in pbx.capabilities and ext in {u.uid for u in await pbx.user_list()}
+
+
 async def known_extension(ctx: Ctx, raw: str) -> str:
     """A valid extension the PBX knows: bound somewhere here, seen by presence, or in user_list."""
     ext = args.extension(raw)
-    if ext in ctx.bound or ext in ctx.deps.presence.extension_states():
-        return ext
-    if "user_list" in ctx.deps.pbx.capabilities and ext in {u.uid for u in await ctx.deps.pbx.user_list()}:
+    if await on_roster(ctx, ext):
         return ext
     raise InvalidArgument("args.unknown_ext", value=ext)
+
+
+async def short_allowed(store: Store) -> list[str]:
+    """The short numbers admins allowed with ``/dial allow`` (sorted)."""
+    raw = await store.get_setting(SHORT_ALLOW_KEY) or ""
+    return sorted({n for n in raw.split(",") if n})
 
 
 def calls_of(ctx: Ctx, exts: list[str] | None) -> list[ActiveCall]:
@@ -131,6 +145,9 @@ async def allowed_target(ctx: Ctx, raw: str) -> DialTarget:
     """Classify and apply the admins' dial switches (no rate limit is spent)."""
     target = classify(raw, ctx.deps.settings.bot_country)
     store = ctx.deps.store
+    if target.is_extension and target.digits not in await short_allowed(store):
+        if not await on_roster(ctx, target.digits):  # 112, 0911, 0900...: not ours, so refused
+            raise InvalidArgument("dial.short", value=target.digits)
     check(
         target,
         allow_international=await store.get_setting(INTERNATIONAL_KEY) == "on",
@@ -151,6 +168,6 @@ async def dial_target(ctx: Ctx, raw: str) -> DialTarget:
 def call_line(ctx: Ctx, call: ActiveCall) -> str:
     """``201 ← 79161234567 (answered)`` — one line per call in lists."""
     arrow = "←" if call.direction == "in" else "→"
-    who = ", ".join(call.extensions) or call.callee
-    other = call.caller_number if call.direction == "in" else call.callee
+    who = flat(", ".join(call.extensions) or call.callee)
+    other = flat(call.caller_number if call.direction == "in" else call.callee)
     return f"{who} {arrow} {other} ({ctx.text('calls.' + call.phase)})"

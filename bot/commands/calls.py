@@ -49,6 +49,10 @@ register(
         "listen.usage": ("/listen EXT|UUID", "/listen ДОБ|UUID"),
         "listen.done": ("Listening from {ext}: pick up the phone {ext}.",
                         "Прослушивание с {ext}: возьмите трубку на {ext}."),
+        "listen.not_yours": ("Extension {ext} has no active call with this chat's extensions; "
+                             "listening to other calls needs an admin.",
+                             "У номера {ext} нет звонка с номерами этого чата; "
+                             "прослушивать чужие звонки может только админ."),
     }
 )
 
@@ -60,12 +64,25 @@ def split_from(raw_args: tuple[str, ...]) -> tuple[str, str | None]:
     return " ".join(raw_args), None
 
 
+def button_arg(number: str, ext: str) -> str:
+    """A "call NUMBER from EXT" button's value, ``+79161234567@202``: no space, so both platforms'
+    button encoders accept it (Telegram callback data, Slack button ``value``)."""
+    return f"{number}@{ext}"
+
+
+def button_args(arg: str) -> tuple[str, ...]:
+    """The command arguments a call button stands for: ``+7916@202`` -> ("+7916", "from", "202")."""
+    number, sep, ext = arg.partition("@")
+    return (number, "from", ext) if sep else tuple(arg.split())
+
+
 async def call(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 1, ctx.text("call.usage"))
     number, from_raw = split_from(ctx.args)
     if from_raw is None and len(ctx.bound) > 1:
-        await allowed_target(ctx, number)  # a bad or forbidden number is refused before asking
-        rows = tuple((Button(ext, "call", f"{number} from {ext}"),) for ext in ctx.bound)
+        target = await allowed_target(ctx, number)  # a bad or forbidden number is refused before asking
+        dial = target.digits if target.is_extension else "+" + target.digits
+        rows = tuple((Button(ext, "call", button_arg(dial, ext)),) for ext in ctx.bound)
         return [OutMessage((Span(ctx.text("call.which")),), rows)]
     if from_raw is None and not ctx.bound:
         raise InvalidArgument("call.no_binding")
@@ -148,18 +165,26 @@ async def bridge(ctx: Ctx) -> list[OutMessage]:
 
 
 async def listen(ctx: Ctx) -> list[OutMessage]:
+    """Eavesdrop from the chat's first extension. Scoped like /hangup: an operator only on calls
+    that involve this chat's extensions, an admin on any; a uuid must be an active call."""
     args.need(ctx.args, 1, ctx.text("listen.usage"), at_most=1)
     if not ctx.bound:
         raise InvalidArgument("call.no_binding")
-    raw = ctx.args[0]
+    raw, scope = ctx.args[0], scope_exts(ctx)
     if args.EXT_RE.match(raw.strip()):
         ext = args.extension(raw)
         theirs = calls_of(ctx, [ext])
         if not theirs:
             raise InvalidArgument("calls.no_ext_call", ext=ext)
+        if scope is not None:
+            theirs = [c for c in theirs if c in calls_of(ctx, scope)]
+        if not theirs:
+            raise InvalidArgument("listen.not_yours", ext=ext)
         uuid = theirs[0].call_id
     else:
         uuid = args.call_uuid(raw)
+        if find_call(ctx, uuid, scope) is None:
+            raise InvalidArgument("calls.not_found")
     await ctx.deps.pbx.eavesdrop(uuid, ctx.bound[0])
     return [ctx.say("listen.done", ext=ctx.bound[0])]
 

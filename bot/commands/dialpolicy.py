@@ -1,8 +1,10 @@
 """Dial policy: which numbers a chat may dial, normalized to the digits the PBX takes.
 
-Strategy: an extension (2-5 digits) passes as is; anything else is parsed with ``phonenumbers``
-in the home country; other countries and premium-rate numbers need an admin switch. The
-per-user rate limiter is a sliding 60 s window kept in memory.
+Strategy: a short number (2-5 ASCII digits) is an extension candidate: it passes only when the PBX
+knows it or an admin allow-listed it (``/dial allow 112``; checked in :mod:`bot.commands.base`);
+anything else is parsed with ``phonenumbers`` in the home country; other countries and premium-rate
+numbers need an admin switch. Only ASCII digits are accepted (fullwidth or other-script digits are
+refused, never normalized and passed on). The per-user rate limiter is a sliding 60 s window in memory.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ logger = logging.getLogger(__name__)
 
 INTERNATIONAL_KEY = "dial.international"
 PREMIUM_KEY = "dial.premium"
+SHORT_ALLOW_KEY = "dial.short_allow"  # comma-separated short numbers admins allowed
+SHORT_RE = re.compile(r"^[0-9]{2,5}$")
 _JUNK = re.compile(r"[\s().\-]")
-_ALLOWED = re.compile(r"^\+?\d{2,20}$")
+_ALLOWED = re.compile(r"^\+?[0-9]{2,20}$")
 # Russian 8-809 numbers are premium rate even where the metadata lags.
 _PREMIUM_PREFIXES = {"RU": ("7809",)}
 
@@ -37,6 +41,10 @@ register(
                                "(админ может разрешить: /dial international on)."),
         "dial.premium": ("Premium-rate numbers are disabled (an admin can allow them: /dial premium on).",
                          "Платные номера запрещены (админ может разрешить: /dial premium on)."),
+        "dial.short": ("{value} is not an extension of this PBX; other short numbers are refused "
+                       "(an admin can allow one: /dial allow {value}).",
+                       "{value} — не внутренний номер этой АТС; другие короткие номера запрещены "
+                       "(админ может разрешить: /dial allow {value})."),
         "dial.rate": ("Too many calls: at most {limit} a minute. Try again in {wait} s.",
                       "Слишком много звонков: не больше {limit} в минуту. Повторите через {wait} с."),
     }
@@ -55,6 +63,8 @@ def classify(raw: str, country: str) -> DialTarget:
     """Parse ``raw`` (an extension or a phone number as people type it); raises
     ``InvalidArgument("dial.bad_number")`` for anything else."""
     compact = _JUNK.sub("", raw.strip())
+    if not compact.isascii():
+        raise InvalidArgument("dial.bad_number", value=shown(raw))
     if EXT_RE.match(compact):
         return DialTarget(compact, is_extension=True)
     if not _ALLOWED.match(compact):

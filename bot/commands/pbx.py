@@ -7,11 +7,12 @@ commands (reboot, flushreg) validate first and then park for confirmation.
 from __future__ import annotations
 
 from bot.commands import args
-from bot.commands.base import Ctx, Handler, ask_confirm, known_extension
+from bot.commands.base import Ctx, Handler, ask_confirm, known_extension, scope_exts
 from bot.domain import ExtensionState, OutMessage, SipUser, Span
 from bot.errors import InvalidArgument
 from bot.i18n import register
 from bot.ports import PresenceView
+from bot.text import flat
 
 register(
     {
@@ -33,6 +34,10 @@ register(
         "reloadgw.done": ("Trunk {num} re-registers.", "Транк {num} перерегистрируется."),
         "sipmsg.usage": ("/sipmsg EXT TEXT", "/sipmsg ДОБ ТЕКСТ"),
         "sipmsg.done": ("Message sent to {ext}.", "Сообщение отправлено на {ext}."),
+        "sipmsg.not_yours": ("Only this chat's phones ({exts}) may get a screen message from you; "
+                             "another phone needs an admin.",
+                             "Отсюда можно писать только на телефоны этого чата ({exts}); "
+                             "на другой телефон — только админ."),
         "flushreg.usage": ("/flushreg EXT", "/flushreg ДОБ"),
         "flushreg.ask": ("Drop the SIP registration of {ext}?", "Сбросить SIP-регистрацию {ext}?"),
         "flushreg.done": ("Registration of {ext} dropped.", "Регистрация {ext} сброшена."),
@@ -72,8 +77,9 @@ async def who(ctx: Ctx) -> list[OutMessage]:
     spans: list[Span] = [Span(ctx.text("who.title"))]
     for s in states:
         status = ctx.text("who.online" if s.online else "who.offline")
-        extra = " · ".join(x for x in (s.name, blf_text(ctx, s.blf), s.agent, s.ip) if x)
-        spans += [Span("\n"), Span(s.ext, "code"), Span(f" {status}" + (f" · {extra}" if extra else ""))]
+        extra = " · ".join(flat(x) for x in (s.name, blf_text(ctx, s.blf), s.agent, s.ip) if x)
+        tail = f" {status}" + (f" · {extra}" if extra else "")
+        spans += [Span("\n"), Span(flat(s.ext), "code"), Span(tail)]
     return [OutMessage(tuple(spans))]
 
 
@@ -83,8 +89,8 @@ async def trunks(ctx: Ctx) -> list[OutMessage]:
         return [ctx.say("trunks.none")]
     spans: list[Span] = [Span(ctx.text("trunks.title"))]
     for tr in found:
-        extra = " · ".join(x for x in (tr.status, tr.desc, tr.dest) if x)
-        spans += [Span("\n"), Span(tr.extension, "code"), Span(f" {extra}" if extra else "")]
+        extra = " · ".join(flat(x) for x in (tr.status, tr.desc, tr.dest) if x)
+        spans += [Span("\n"), Span(flat(tr.extension), "code"), Span(f" {extra}" if extra else "")]
     return [OutMessage(tuple(spans))]
 
 
@@ -102,7 +108,7 @@ async def reboot(ctx: Ctx) -> list[OutMessage]:
 async def reloadgw(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 1, ctx.text("reloadgw.usage"), at_most=1)
     num = ctx.args[0].strip()
-    if not num.isdigit() or len(num) > 20:
+    if not (num.isascii() and num.isdigit()) or len(num) > 20:
         raise InvalidArgument("reloadgw.bad", value=args.shown(num))
     await ctx.deps.pbx.reloadgw(num)
     return [ctx.say("reloadgw.done", num=num)]
@@ -111,7 +117,10 @@ async def reloadgw(ctx: Ctx) -> list[OutMessage]:
 async def sipmsg(ctx: Ctx) -> list[OutMessage]:
     usage = ctx.text("sipmsg.usage")
     args.need(ctx.args, 2, usage)
-    ext = await known_extension(ctx, ctx.args[0])
+    ext = args.extension(ctx.args[0])
+    if scope_exts(ctx) is not None and ext not in ctx.bound:  # a screen message is a phishing channel
+        raise InvalidArgument("sipmsg.not_yours", exts=", ".join(ctx.bound) or "-")
+    ext = await known_extension(ctx, ext)
     text = args.bounded_text(args.rest_after_first(ctx.cmd.text, ctx.args), args.SIP_TEXT_MAX, usage)
     await ctx.deps.pbx.sip_message(ext, text)
     return [ctx.say("sipmsg.done", ext=ext)]

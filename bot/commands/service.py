@@ -18,6 +18,7 @@ from bot.commands import pbx as cmd_pbx
 from bot.commands.base import Ctx, Deps, Handler
 from bot.commands.dialpolicy import DialRateLimiter
 from bot.commands.policy import decide, effective_role
+from bot.commands.senders import StrangerThrottle, refusal
 from bot.config import Settings
 from bot.domain import ActionReply, AuditEntry, ChatAction, ChatCommand, ChatRef, ChatSettings, OutMessage
 from bot.errors import (
@@ -31,10 +32,11 @@ from bot.errors import (
 )
 from bot.i18n import register, t
 from bot.ports import CallsView, PbxApi, PresenceView, Store
+from bot.text import flat
 
 logger = logging.getLogger(__name__)
 
-REFUSAL_KEYS = frozenset({"dial.international", "dial.premium", "dial.rate"})
+REFUSAL_KEYS = frozenset({"dial.international", "dial.premium", "dial.rate", "dial.short"})
 SECRET_ARGS = frozenset({"pair"})  # never written to the audit log
 AUDIT_ARGS_MAX = 200
 TOAST_MAX = 190
@@ -100,6 +102,7 @@ class CommandService:
     ) -> None:
         self._deps = Deps(store, pbx, calls, presence, settings, clock,
                           limiter=DialRateLimiter(settings.bot_dial_per_minute))
+        self._throttle = StrangerThrottle()
         self._handlers: dict[str, Handler] = {
             **cmd_chat.HANDLERS, **cmd_calls.HANDLERS, **cmd_pbx.HANDLERS, **cmd_admin.HANDLERS,
         }
@@ -109,8 +112,10 @@ class CommandService:
         try:
             chat = await self._chat(cmd.chat, cmd.chat_title)
             await self._deps.store.remember_person(cmd.user)
+            for person in cmd.mentions:  # resolved by the platform: ids and names it vouches for
+                await self._deps.store.remember_person(person)
             cmd = dataclasses.replace(cmd, name=cmd.name.strip().lstrip("/").lower())
-            return await self._run(cmd, chat, confirmed=False)
+            return await self._run(cmd, chat, confirmed=False, typed=True)
         except StorageError as exc:
             logger.warning("command %s in %s not run: %s", cmd.name, cmd.chat, exc)
             return [OutMessage.plain(t(self._deps.settings.bot_language, "storage.busy"))]
@@ -147,7 +152,9 @@ class CommandService:
     async def _action(self, action: ChatAction, chat: ChatSettings) -> ActionReply:
         lang = chat.language
         if action.action in ("call", "hangup"):
-            cmd = ChatCommand(action.chat, action.user, action.action, tuple(action.arg.split()), action.arg)
+            call = action.action == "call"
+            words = cmd_calls.button_args(action.arg) if call else tuple(action.arg.split())
+            cmd = ChatCommand(action.chat, action.user, action.action, words, " ".join(words))
             out = await self._run(cmd, chat, confirmed=False)
             return ActionReply(toast=_toast(out), messages=tuple(out))
         if action.action not in ("confirm", "cancel"):
@@ -164,15 +171,41 @@ class CommandService:
         return ActionReply(toast=_toast(out), messages=tuple(out),
                            edit=OutMessage.plain(t(lang, "confirm.confirmed")))
 
-    async def _run(self, cmd: ChatCommand, chat: ChatSettings, *, confirmed: bool) -> list[OutMessage]:
+    async def _gate(self, ctx: Ctx) -> list[OutMessage] | None:
+        """Who typed it and how often (see :mod:`bot.commands.senders`); None: on to the policy.
+        Silenced commands ([]) are neither answered nor audited, so a flood fills neither."""
+        cmd, now = ctx.cmd, self._deps.clock()
+        if ctx.role is None and not self._throttle.stranger_may(cmd.user, now):
+            logger.debug("silenced /%s from %s (no role, over the per-minute limit)", cmd.name[:32], cmd.user)
+            return []
+        why = refusal(cmd)
+        if why is not None:
+            await self._audit(ctx, False, "denied: " + why.removeprefix("senders."))
+            return [ctx.say(why)]
+        if cmd.name not in self._handlers and not cmd.is_private:
+            if not self._throttle.unknown_reply_may(cmd.user, now):
+                logger.debug("silenced unknown /%s from %s in %s", cmd.name[:32], cmd.user, cmd.chat)
+                return []
+        return None
+
+    async def _run(
+        self, cmd: ChatCommand, chat: ChatSettings, *, confirmed: bool, typed: bool = False
+    ) -> list[OutMessage]:
         deps = self._deps
         bound = await deps.store.extensions_of(cmd.chat)
         grants = await deps.store.roles_of(cmd.user.platform, cmd.user.user_id)
         role = effective_role(cmd.user.platform, cmd.user.user_id, cmd.chat.chat_id,
                               config_admins=deps.settings.admins, grants=grants)
         ctx = Ctx(deps, cmd, chat, role, bound, confirmed=confirmed)
+        gated = await self._gate(ctx) if typed else None
+        if gated is not None:
+            return gated
         key = permission_key(cmd, bound) if cmd.name in self._handlers else "?"
         decision = decide(key, role, chat_bound=bool(bound), is_private=cmd.is_private)
+        if key == "pair" and decision.reason == "policy.private_only":
+            out = await cmd_admin.pair_in_public(ctx)
+            await self._audit(ctx, False, ctx.result)
+            return out
         if not decision.allowed:
             needed = decision.needed.name.lower() if decision.needed else ""
             await self._audit(ctx, False, "denied: " + decision.reason.removeprefix("policy."))
@@ -215,11 +248,11 @@ class CommandService:
 
     async def _audit(self, ctx: Ctx, allowed: bool, result: str) -> None:
         cmd = ctx.cmd
-        shown = "***" if cmd.name in SECRET_ARGS else (cmd.text or " ".join(cmd.args))[:AUDIT_ARGS_MAX]
+        shown = "***" if cmd.name in SECRET_ARGS else flat(cmd.text or " ".join(cmd.args), AUDIT_ARGS_MAX)
         entry = AuditEntry(
             at=self._deps.clock(), platform=cmd.chat.platform, chat_id=cmd.chat.chat_id,
-            user_id=cmd.user.user_id, user_display=cmd.user.display or cmd.user.username,
-            command=cmd.name, args=shown, allowed=allowed, result=result,
+            user_id=flat(cmd.user.user_id), user_display=flat(cmd.user.display or cmd.user.username),
+            command=flat(cmd.name, 40), args=shown, allowed=allowed, result=result,
         )
         try:
             await self._deps.store.audit(entry)

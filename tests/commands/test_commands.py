@@ -57,6 +57,7 @@ async def test_viewer_cannot_run_operator_commands(bot: Conversation) -> None:
 
 async def test_unknown_command_is_refused(bot: Conversation) -> None:
     assert "Unknown command" in await bot.text("1", "/rm -rf /")
+    bot.now += 3600  # in a group, one such reply per person per hour
     assert "Unknown command" in await bot.text("1", "/call:from 1 2")
     assert (await bot.last_audit()).result == "denied: unknown"
 

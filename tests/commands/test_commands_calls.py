@@ -6,6 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from adapters.slack.blocks import VALUE_RE
+from adapters.telegram.callback_data import encode
 from bot.domain import Role
 from tests.fakes import Conversation, active_call
 
@@ -19,6 +21,7 @@ async def bot() -> Conversation:
     conv = Conversation(per_minute=3)
     await conv.bind("201")
     await conv.grant("2", Role.OPERATOR)
+    conv.presence.set("202")  # the PBX knows 202: short numbers it does not know are refused
     return conv
 
 
@@ -68,7 +71,9 @@ async def test_several_bound_extensions_ask_which(bot: Conversation) -> None:
     assert "Which one" in msg.text and bot.pbx.sent == []
     buttons = [row[0] for row in msg.buttons]
     assert [(b.label, b.action, b.arg) for b in buttons] == [
-        ("201", "call", "89161234567 from 201"), ("202", "call", "89161234567 from 202")]
+        ("201", "call", "+79161234567@201"), ("202", "call", "+79161234567@202")]
+    assert [encode(b.action, b.arg) for b in buttons] == ["c:+79161234567@201", "c:+79161234567@202"]
+    assert all(VALUE_RE.fullmatch(b.arg) for b in buttons)  # Slack's button value
     reply = await bot.press("2", "call", buttons[1].arg)
     assert "from 202" in reply.toast
     assert bot.pbx.sent == [("make_call", {"from": "202", "to": "79161234567"})]
@@ -195,12 +200,21 @@ async def test_bridge_is_admin_only(bot: Conversation) -> None:
 
 
 async def test_listen_by_extension_or_uuid(bot: Conversation) -> None:
+    """An operator listens only to calls of this chat's extensions; an admin to any active call."""
     assert "has no active call" in await bot.text("2", "/listen 305")
     bot.calls.calls = [active_call(U1, extensions=("305",))]
-    assert "Listening from 201" in await bot.text("2", "/listen 305")
-    await bot.text("2", f"/listen {U2}")
+    assert "needs an admin" in await bot.text("2", "/listen 305")
+    assert "No such active call" in await bot.text("2", f"/listen {U1}")
+    assert "No such active call" in await bot.text("2", f"/listen {U2}")  # unknown uuid
+    assert bot.pbx.sent == []
+    bot.calls.calls.append(active_call(U3, extensions=("305", "201")))
+    assert "Listening from 201" in await bot.text("2", "/listen 305")  # the call 305 has with 201
+    assert "Listening from 201" in await bot.text("1", "/listen 305")  # admin: full scope
+    assert "Listening from 201" in await bot.text("1", f"/listen {U1}")
+    assert "No such active call" in await bot.text("1", f"/listen {U2}")  # unknown even for an admin
     assert bot.pbx.sent == [
+        ("eavesdrop", {"uuid": U3, "from": "201"}),
         ("eavesdrop", {"uuid": U1, "from": "201"}),
-        ("eavesdrop", {"uuid": U2, "from": "201"}),
+        ("eavesdrop", {"uuid": U1, "from": "201"}),
     ]
     assert "not a call id" in await bot.text("2", "/listen abc")

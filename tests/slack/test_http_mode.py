@@ -79,6 +79,7 @@ async def test_valid_slash_command_is_acked_before_the_core_answers(
             text="88001006729",
             chat_title="ops",
             is_private=False,
+            org="T1",  # the workspace the command was typed in
         )
     ]
     assert core.commands[0].user.username == "anna"

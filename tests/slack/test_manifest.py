@@ -11,7 +11,8 @@ SCOPES = ("commands", "chat:write", "app_mentions:read", "channels:read", "group
 
 def test_manifest_registers_command_scopes_events_and_socket_mode() -> None:
     lines = [line.strip() for line in MANIFEST.read_text(encoding="utf-8").splitlines()]
-    assert "- command: /pbx" in lines and "should_escape: false" in lines
+    assert "- command: /pbx" in lines
+    assert any(line.startswith("should_escape: true") for line in lines)  # mentions come as ids
     assert all(f"- {scope}" in lines for scope in SCOPES)
     assert "- app_mention" in lines
     assert lines[lines.index("interactivity:") + 1] == "is_enabled: true"

@@ -130,6 +130,17 @@ async def test_username_moved_to_someone_else_finds_the_newest(store: Store) -> 
     assert await store.find_person("telegram", "boss") == UserRef("telegram", "2")
 
 
+async def test_find_people_lists_everyone_with_a_username(store: Store) -> None:
+    await store.remember_person(UserRef("slack", "U1", "Anna K", "anna"))
+    await store.remember_person(UserRef("slack", "U2", "Anna P", "Anna"))
+    await store.remember_person(UserRef("slack", "U3", "Boris", "boris"))
+    await store.remember_person(UserRef("telegram", "4", "Anna T", "anna"))
+    found = await store.find_people("slack", "@ANNA")
+    assert found == [UserRef("slack", "U2"), UserRef("slack", "U1")]
+    assert [p.display for p in found] == ["Anna P", "Anna K"]
+    assert await store.find_people("slack", "") == [] and await store.find_people("slack", "nobody") == []
+
+
 async def test_grants_replace_revoke_and_list(store: Store) -> None:
     await store.remember_person(UserRef("telegram", "42", "Ivan", "ivan"))
     await store.grant("telegram", "42", Role.VIEWER, "*")

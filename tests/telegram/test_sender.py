@@ -35,7 +35,8 @@ def test_limits() -> None:
     sender = TelegramSender(Bot(TOKEN))
     assert sender.platform == "telegram"
     assert sender.limits_for(CHAT).min_interval_s == 1.0 and sender.limits_for(CHAT).per_minute is None
-    assert sender.limits_for(GROUP).per_minute == 20
+    assert sender.platform_limits(GROUP).per_minute == 20
+    assert sender.limits_for(GROUP).per_minute == 15  # alerts: the rest is kept for command replies
 
 
 async def test_send_returns_message_id_and_keyboard(api: StandIn, sender: TelegramSender) -> None:
