@@ -108,6 +108,7 @@ class PbxSimulatorV3(PbxSimulator):
             owned_by=book.owned_by)
         self.emitted3: list[tuple[str, Payload]] = []  # every 3.0 event sent (tests read it)
         self.sessions3: dict[str, V3Session] = {}
+        self.req_ids: list[Any] = []  # the reqId of every command received, in order
         self.refused = 0
         self._n = 0
 
@@ -202,6 +203,7 @@ class PbxSimulatorV3(PbxSimulator):
             return
         self.commands_received.append((name, data))
         self.commands_total += 1
+        self.req_ids.append(frame.get("reqId"))
         req = frame.get("reqId") if self.knobs.echo_req_id else None
         if not good:  # bad_key == "event"
             self.refused += 1
