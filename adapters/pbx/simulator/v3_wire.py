@@ -52,7 +52,8 @@ class V3Translator:
         self.roster, self.stamp_unit = roster, stamp_unit
         self._owner_of, self._owned_by, self._clock_ms = owner_of, owned_by, clock_ms
         self._leg_call: dict[str, _Call] = {}
-        self._run_call: dict[int, _Call] = {}
+        self._run_call: dict[object, _Call] = {}  # run (kept alive while its call lives) -> call
+        self._open_by_caller: dict[str, _Call] = {}  # live inbound calls, for events with no run
 
     def stamp(self, ms: int) -> int:
         """UNIX ``ms`` in the configured unit."""
@@ -94,15 +95,19 @@ class V3Translator:
 
     def _call_for(self, uuid: str, p: Payload) -> _Call:
         owner = self._owner_of(uuid)
-        call = self._run_call.get(id(owner)) if owner is not None else None
+        call = self._run_call.get(owner) if owner is not None else None
         if call is None and owner is not None:
             peers = [self._leg_call[u] for u in self._owned_by(owner) if u in self._leg_call]
             call = peers[0] if peers else None
+        if call is None and owner is None and p.get("direction") == "outbound":
+            call = self._open_by_caller.get(str(p.get("caller_number", "")))  # a raw emit: 2.0's rule
         if call is None:
             given = str(p.get("call_uuid", ""))
             call = _Call(given or str(uuidlib.uuid5(uuidlib.NAMESPACE_OID, uuid)), dict(p))
+            if p.get("direction") == "inbound":
+                self._open_by_caller[str(p.get("caller_number", ""))] = call
         if owner is not None:
-            self._run_call[id(owner)] = call
+            self._run_call[owner] = call
         return call
 
     def _bridge(self, p: Payload) -> list[Event3]:
@@ -130,6 +135,9 @@ class V3Translator:
             call.cause = str(p.get("hangup_cause", ""))
         if not call.live:
             self._run_call = {k: c for k, c in self._run_call.items() if c is not call}
+            caller = str(call.first.get("caller_number", ""))
+            if self._open_by_caller.get(caller) is call:
+                del self._open_by_caller[caller]
             out.append(("call_end", self.call_end(call)))
         return out
 
