@@ -11,15 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
 import aiohttp
 
-from adapters.pbx.combined import Unsupported
 from adapters.pbx.v2.client import LinkState
-from adapters.pbx.v2.commands import required
 from adapters.pbx.v2.transport import LinkClosed
 from adapters.pbx.v3 import wire
+from adapters.pbx.v3.commands import V3Commands
 from adapters.pbx.v3.link import Link, open_link
 from adapters.pbx.v3.parse import is_gateway_event, parse_v3
 from bot.backoff import Backoff
@@ -28,8 +26,6 @@ from bot.errors import (
     HandshakeError,
     MalformedEvent,
     PbxError,
-    PbxTimeout,
-    PbxUnavailable,
     ProtocolError,
 )
 from bot.events import PbxEvent
@@ -41,11 +37,8 @@ _DOWN_ERRORS = (LinkClosed, HandshakeError, aiohttp.ClientError, OSError, Timeou
 __all__ = ["LinkState", "SocketClient"]
 
 
-class SocketClient(Unsupported):
+class SocketClient(V3Commands):
     """Implements :class:`bot.ports.PbxApi` for 3.0 (transfer, bridge, hangup); run :meth:`run`."""
-
-    capabilities: frozenset[str] = frozenset({"transfer", "bridge", "hangup_call"})
-    api_name = "3.0"
 
     def __init__(
         self, url: str, key: str, *, domain: str = "", events: Mapping[str, bool] | None = None,
@@ -71,21 +64,12 @@ class SocketClient(Unsupported):
         self._up, self._stop = asyncio.Event(), asyncio.Event()
         self._closed = False
         self._connected_at: float | None = None
-        self._inbox: asyncio.Queue[PbxEvent] = asyncio.Queue()
 
     # --- public state -------------------------------------------------------------------------
 
     @property
     def connected(self) -> bool:
         return self._up.is_set()
-
-    async def wait_connected(self, timeout: float) -> bool:  # noqa: ASYNC109 - part of the interface
-        """True once connected and subscribed (within ``timeout`` seconds)."""
-        try:
-            await asyncio.wait_for(self._up.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
 
     # --- the connection loop ------------------------------------------------------------------
 
@@ -142,8 +126,7 @@ class SocketClient(Unsupported):
         link = await open_link(session, self.url, self._key, ping_interval=self.ping_interval,
                                dead_after=self.dead_after, max_frame=self.max_frame)
         self._link = link
-        tasks = [asyncio.create_task(link.watch()), asyncio.create_task(self._subscribe_then_up(link)),
-                 asyncio.create_task(self._deliver())]
+        tasks = [asyncio.create_task(link.watch()), asyncio.create_task(self._subscribe_then_up(link))]
         try:
             if not self._closed:
                 await link.serve(self._on_text, self._on_odd)
@@ -200,7 +183,7 @@ class SocketClient(Unsupported):
         self.protocol_errors += 1
         logger.warning("skipped a non-text WebSocket message (%s)", kind)
 
-    def _on_text(self, text: str) -> None:
+    async def _on_text(self, text: str) -> None:
         try:
             frame = wire.decode(text)
         except ProtocolError as exc:
@@ -210,7 +193,7 @@ class SocketClient(Unsupported):
         if wire.is_reply(frame):
             self._on_reply(frame)
         else:
-            self._on_pbx_event(frame)
+            await self._on_pbx_event(frame)
 
     def _on_reply(self, frame: wire.Frame) -> None:
         req_id = self._pending.match(frame)
@@ -225,7 +208,8 @@ class SocketClient(Unsupported):
         else:
             logger.debug("ignored a late or unknown %r reply", frame.event)
 
-    def _on_pbx_event(self, frame: wire.Frame) -> None:
+    async def _on_pbx_event(self, frame: wire.Frame) -> None:
+        """Parse and hand over one event (awaited: a slow consumer back-pressures the link)."""
         self.events_in += 1
         if is_gateway_event(frame.event):
             self.gateway_events += 1
@@ -238,84 +222,7 @@ class SocketClient(Unsupported):
             self.malformed_events += 1
             logger.warning("dropped a malformed %r event: %s", frame.event, exc.reason)
             return
-        self._inbox.put_nowait(event)
-
-    async def _deliver(self) -> None:
-        """Events in order, off the reader (so pings and replies are read while one waits)."""
-        while True:
-            event = await self._inbox.get()
-            try:
-                await self._on_event(event)
-            except Exception:
-                logger.exception("on_event failed for a %s event", type(event).__name__)
-
-    # --- commands -------------------------------------------------------------------------------
-
-    async def subscribe(self, events: Mapping[str, bool]) -> dict[str, bool]:
-        """Subscribe the groups switched on in ``events`` (2.0 names) plus ``gateway``; the
-        first group spelling the PBX accepts is remembered for the next reconnect."""
-        groups = [wire.GROUPS[g] for g, on in events.items() if on and g in wire.GROUPS]
-        groups.append(wire.GATEWAY_GROUP)
-        for style in list(self.group_styles):
-            names = [wire.camel(g) for g in groups] if style == "camel" else groups
-            try:
-                data = await self._request("subscribe", {"eventGroups": names})
-            except wire.PbxErrorEvent as exc:
-                if exc.refused_key or style == self.group_styles[-1]:
-                    raise
-                logger.info("the PBX refused %s group names (%s); trying the next", style, exc.message)
-                continue
-            self.group_styles.remove(style)
-            self.group_styles.insert(0, style)
-            return _granted(groups, names, data)
-        raise PbxUnavailable("subscribe: no group spelling to try")
-
-    async def _command(self, name: str, data: dict[str, Any]) -> Any:
-        if not self._up.is_set() and not await self.wait_connected(self.command_timeout):
-            raise PbxUnavailable(f"{name}: the PBX link stayed down for {self.command_timeout:g} s")
-        return await self._request(name, data)
-
-    async def _request(self, name: str, data: dict[str, Any]) -> Any:
-        link = self._link
-        if link is None or link.ws.closed:
-            raise PbxUnavailable(f"{name}: the PBX link is down")
-        req_id = self._pending.add(name)
-        fut: asyncio.Future[wire.Frame] = asyncio.get_running_loop().create_future()
-        self._futures[req_id] = fut
         try:
-            await link.send(wire.encode_command(name, data, req_id))
-            frame = await asyncio.wait_for(fut, self.command_timeout)
-        except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
-            raise PbxUnavailable(f"{name}: sending failed: {exc}") from None
-        except TimeoutError:
-            raise PbxTimeout(f"{name}: no reply within {self.command_timeout:g} s") from None
-        except LinkClosed:
-            raise PbxUnavailable(f"{name}: the link dropped before the reply") from None
-        finally:
-            self._pending.discard(req_id)
-            self._futures.pop(req_id, None)
-        return wire.result(name, frame)
-
-    async def transfer(self, uuid: str, to: str, *, gate_to: str | None = None,
-                       domain_to: str | None = None) -> None:
-        data: dict[str, Any] = {"uuid": required("uuid", uuid), "to": required("to", to)}
-        if domain_to:
-            data["domain_to"] = domain_to
-        if gate_to:
-            data["gateway_id"] = gate_to
-        await self._command("transfer", data)
-
-    async def bridge(self, uuid: str, to_uuid: str) -> None:
-        await self._command("bridge", {"uuids": [required("uuid", uuid), required("to_uuid", to_uuid)]})
-
-    async def hangup_call(self, uuid: str) -> None:
-        """Hang up channel (leg) ``uuid``: the 3.0 ``hangup_channel`` command."""
-        await self._command("hangup_channel", {"uuid": required("uuid", uuid)})
-
-
-def _granted(groups: list[str], sent: list[str], data: Any) -> dict[str, bool]:
-    """Which groups the ``subscribed`` reply lists (all of them when it lists none)."""
-    echoed = data.get("eventGroups") if isinstance(data, dict) else None
-    if not isinstance(echoed, list):
-        return dict.fromkeys(groups, True)
-    return {g: s in echoed or g in echoed for g, s in zip(groups, sent, strict=True)}
+            await self._on_event(event)
+        except Exception:
+            logger.exception("on_event failed for a %r event", frame.event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
@@ -44,13 +44,13 @@ class Link:
     async def send(self, text: str) -> None:
         await self.ws.send_str(text)
 
-    async def serve(self, on_text: Callable[[str], object], on_odd: Callable[[str], None]) -> None:
-        """Hand every text frame to ``on_text`` until the socket ends (always raises)."""
+    async def serve(self, on_text: Callable[[str], Awaitable[None]], on_odd: Callable[[str], None]) -> None:
+        """Await ``on_text`` with every text frame, in order, until the socket ends (always raises)."""
         while True:
             msg = await self.ws.receive()
             self.last_rx = self._loop.time()
             if msg.type is aiohttp.WSMsgType.TEXT:
-                on_text(msg.data)
+                await on_text(msg.data)
             elif msg.type is aiohttp.WSMsgType.PING:
                 await self.ws.pong(msg.data)
             elif msg.type in _ENDED:
