@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from adapters.pbx.simulator.scenario import parse_scenario
+from adapters.pbx.simulator.v3_server import PbxSimulatorV3
 from adapters.pbx.v3.client import SocketClient
-from tests.faults.harness import BotRig, call_events, until
+from tests.faults.harness import CHAT, BotRig, call_events, until
+from tests.ops.test_health import _free_port, _metric
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -53,3 +56,20 @@ async def test_socket_drop_mid_call_alerts_the_missed_call_once(tmp_path: Path) 
         await rig.settle()
         assert len(rig.missed_texts()) == 1
         assert [n for n, _ in rig.sim.commands_received].count("subscribe") == 2
+
+
+async def test_gateway_events_are_counted_in_metrics_and_never_alerted(tmp_path: Path) -> None:
+    port = _free_port()
+    async with BotRig(tmp_path, api="3", bot_http_port=port) as rig, aiohttp.ClientSession() as http:
+        assert isinstance(rig.sim, PbxSimulatorV3)
+        for i in range(3):
+            await rig.sim.emit_gateway("gateway_status", {"gateway_id": f"gw{i}", "status": "NOREG"})
+        trunks = len(rig.sim.roster.trunks)
+        app = rig.app
+        assert app is not None
+        await until(lambda: app.counters()["gateway_events"][1] == trunks + 3, 5.0)
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+            text = await resp.text()
+        assert _metric(text, "onpbx_gateway_events_total") == trunks + 3
+        await rig.settle()
+        assert rig.sender.to(CHAT) == []
