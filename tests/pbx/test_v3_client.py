@@ -12,7 +12,7 @@ import pytest
 from adapters.pbx.simulator.scenario import parse_scenario
 from adapters.pbx.simulator.v3_server import PbxSimulatorV3, V3Knobs
 from adapters.pbx.v3 import wire
-from adapters.pbx.v3.client import LinkState, SocketClient
+from adapters.pbx.v3.client import GATEWAY_LOGGED, LinkState, SocketClient
 from bot.backoff import Backoff
 from bot.events import Blf, CallEnd, ChannelBridge, ChannelCreate, PbxEvent
 from tests.faults.harness import until
@@ -120,3 +120,17 @@ async def test_snake_case_refused_both_ways_is_a_warning_not_a_loop(make: Any,
     rig = await make(V3Knobs(group_names="snake"), group_styles=("camel",))
     assert await rig.client.wait_connected(5.0)  # commands still work; events will not come
     assert "subscribe refused" in caplog.text and rig.client.reconnects == 0
+
+
+async def test_the_first_gateway_payloads_are_logged_then_only_counted(
+    make: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="adapters.pbx.v3.client")
+    rig = await make()
+    assert await rig.client.wait_connected(5.0)
+    for i in range(6):
+        await rig.sim.emit_gateway("gateway_status", {"gateway_id": f"gw{i}", "status": "REGED"})
+    await rig.until(lambda: rig.client.gateway_events == len(rig.sim.roster.trunks) + 6)
+    logged = [r for r in caplog.records if r.getMessage().startswith("gateway event")]
+    assert len(logged) == GATEWAY_LOGGED and all(r.levelname == "INFO" for r in logged)
+    assert rig.events == []  # kept out of the pipeline: no alert can come of them
