@@ -24,8 +24,9 @@ $(NODE_DIR)/node_modules/.stamp: $(NODE_DIR)/package.json
 
 node: $(NODE_DIR)/node_modules/.stamp
 
+# `make demo API=3` runs the same session on WebSockets API 3.0
 demo: $(STAMP)
-	$(VENV)/bin/onpbx-bot demo
+	$(VENV)/bin/onpbx-bot demo $(if $(API),--api $(API))
 
 run: $(STAMP)
 	$(VENV)/bin/onpbx-bot run

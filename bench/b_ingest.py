@@ -1,8 +1,10 @@
-"""Ingest throughput of the PBX link: our PbxClient vs Node's socket.io-client 0.9.16.
+"""Ingest throughput of the PBX link: our PbxClient vs Node's socket.io-client 0.9.16, and our
+API 3.0 SocketClient beside them.
 
 Strategy: one real socket.io@0.9.19 server (tests/node/sio_server.js) floods N ``channel_*``
 events to one connected client at a time; each client times first-to-last event. Same run, same
-server, so the ratio compares across machines.
+server, so the ratio compares across machines. For 3.0 a ``ws`` server (tests/node/
+ws_flood_server.js) floods the same N events as 3.0 JSON frames in the same run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.pbx.v2.client import PbxClient
+from adapters.pbx.v3.client import SocketClient
 from bot.events import PbxEvent
 
 N = 200_000
@@ -103,6 +106,40 @@ async def _theirs(server: _Server, url: str, n: int) -> float:
         await server.line("disconnect")
 
 
+async def _ours_v3(n: int) -> float:
+    """events per second of SocketClient (API 3.0) against the ws flood server."""
+    proc = await asyncio.create_subprocess_exec(
+        "node", str(NODE_DIR / "ws_flood_server.js"), KEY, cwd=str(NODE_DIR),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    server = _Server(proc)
+    done = asyncio.Event()
+    count, first = 0, 0.0
+
+    async def on_event(_: PbxEvent) -> None:
+        nonlocal count, first
+        if count == 0:
+            first = time.perf_counter()
+        count += 1
+        if count == n:
+            done.set()
+
+    port = (await server.line("listening"))["port"]
+    client = SocketClient(f"ws://127.0.0.1:{port}", KEY, on_event=on_event, command_timeout=30.0,
+                          max_frame=1 << 20)
+    task = asyncio.create_task(client.run())
+    try:
+        await client.wait_connected(10)
+        await server.send(cmd="flood", n=n)
+        await asyncio.wait_for(done.wait(), 300)
+        return n / (time.perf_counter() - first)
+    finally:
+        await client.close()
+        await asyncio.wait_for(task, 10)
+        proc.kill()
+        await proc.wait()
+
+
 async def run(n: int = N) -> dict[str, Any]:
     """events/s of our client and of Node's, and their ratio (>= 1.0: we keep up with Node)."""
     logging.getLogger("adapters.pbx").setLevel(logging.ERROR)
@@ -117,7 +154,10 @@ async def run(n: int = N) -> dict[str, Any]:
     finally:
         server.proc.kill()
         await server.proc.wait()
+    v3 = await _ours_v3(n) if (NODE_DIR / "node_modules" / "ws").exists() else 0.0
     return {
+        "ingest_v3_events_per_s": v3,
+        "ingest_v3_ratio_vs_v2": v3 / ours,
         "ingest_events_per_s": ours,
         "ingest_events_per_s_node_client": theirs,
         "ingest_ratio_vs_node_client": ours / theirs,

@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     # PBX
     onpbx_domain: str = ""
     onpbx_key: SecretStr = SecretStr("")
-    onpbx_url: str = ""  # default https://DOMAIN:8093
+    onpbx_url: str = ""  # default https://DOMAIN:8093 (2.0) or wss://DOMAIN:3342 (3.0)
+    onpbx_api: Literal["2", "3", "auto"] = "auto"  # which WebSockets API (see bot/cli/pbx_choice.py)
     onpbx_events: str = "calls,blf,registration"
     onpbx_command_timeout: float = Field(10.0, gt=0)
     onpbx_max_frame: int = Field(1 << 20, gt=0)

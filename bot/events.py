@@ -104,6 +104,38 @@ class Registration:
 
 
 @dataclass(frozen=True, slots=True)
+class CallEnd:
+    """The PBX's own verdict on a whole call (API 3.0 ``call_end``, sent once its last leg ended).
+
+    ``call_id`` is the call's identity (equal to its legs' ``call_id``); stamps are UNIX ms,
+    ``duration`` and ``user_talk_time`` seconds; ``type`` is inbound / outbound / local.
+    """
+
+    call_id: str
+    caller_number: str = ""
+    caller_name: str = ""
+    destination: str = ""
+    start_stamp: int | None = None
+    end_stamp: int | None = None
+    duration: int | None = None
+    user_talk_time: int | None = None
+    hangup_cause: str = ""
+    type: str = ""
+    origin: str = ""
+    gateway: str = ""
+
+    @property
+    def answered(self) -> bool | None:
+        """True when a person talked, False when nobody did, None when the PBX did not say."""
+        return None if self.user_talk_time is None else self.user_talk_time > 0
+
+    @property
+    def missed(self) -> bool:
+        """The contract's rule: an inbound call nobody talked on (``user_talk_time == 0``)."""
+        return self.type == "inbound" and self.user_talk_time == 0
+
+
+@dataclass(frozen=True, slots=True)
 class RawEvent:
     """An event the contract does not describe (or a group we do not model): passed on as is."""
 
@@ -121,6 +153,7 @@ PbxEvent = (
     | ChannelUnhold
     | Blf
     | Registration
+    | CallEnd
     | RawEvent
 )
 

@@ -17,7 +17,7 @@ NODE_DIR = Path(__file__).parent / "node"
 def _node_problem() -> str | None:
     if shutil.which("node") is None:
         return "node is not installed (Node 20 is needed for the Socket.IO 0.9 conformance tests)"
-    for pkg in ("socket.io", "socket.io-client"):
+    for pkg in ("socket.io", "socket.io-client", "ws"):
         if not (NODE_DIR / "node_modules" / pkg / "package.json").exists():
             return f"{pkg} is not installed in tests/node (run `make node`)"
     return None

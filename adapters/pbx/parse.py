@@ -134,6 +134,12 @@ _USER_BUILDER = _compile(SipUser, _spec(SipUser, {"exp_ms": "exp"}), "user_list"
 _TRUNK_BUILDER = _compile(Trunk, _spec(Trunk), "trunk_list")
 
 
+def compile_builder(cls: type, what: str, rename: dict[str, str] | None = None) -> Callable[[Any], Any]:
+    """A tolerant builder of ``cls`` from a payload whose keys are its fields (``rename``: field
+    -> wire key), for sources with their own event shapes (API 3.0's ``call_end``)."""
+    return _compile(cls, _spec(cls, rename), what)
+
+
 #: events whose stamp is normalised to milliseconds at this edge (sources send s, ms or us)
 _STAMPED = {"channel_create": "created_stamp", "channel_destroy": "created_stamp",
             "channel_answer": "answered_stamp"}  # fmt: skip

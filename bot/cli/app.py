@@ -14,16 +14,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from adapters.pbx.combined import CombinedPbx
 from adapters.pbx.v2.client import LinkState, PbxClient
+from adapters.pbx.v3.client import SocketClient
 from bot.alerts import AlertRouter, EventPipeline, Renderer
+from bot.cli import pbx_choice
 from bot.commands import CommandService
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.domain import ActionReply, ChatAction, ChatCommand, ChatRef, OutMessage
-from bot.errors import BotError
+from bot.errors import BotError, PbxNotSupported
 from bot.events import PbxEvent
 from bot.i18n import LANGUAGES
-from bot.ports import ChatCore, ChatSender, Store
+from bot.ports import ChatCore, ChatSender, PbxApi, Store
 from bot.tracking import CallTracker, Presence, RegistrationTracker
 
 logger = logging.getLogger(__name__)
@@ -37,6 +40,14 @@ BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel"})
 #: retention runs from the tick loop: first a minute after start, then hourly (monotonic time)
 PRUNE_FIRST_S = 60.0
 PRUNE_EVERY_S = 3600.0
+#: how long a finished 3.0 call waits for the PBX's call_end verdict before the legs decide
+CALL_END_WAIT_S = 10.0
+
+
+def http_pbx(settings: Settings) -> PbxApi | None:
+    """The HTTP API source (click-to-call, users, trunks) beside the socket; None until the HTTP
+    client (adapters/pbx/http) is wired here. Without it 3.0 offers only transfer/bridge/hangup."""
+    return None
 
 
 class TimedCore:
@@ -86,7 +97,9 @@ class Application:
         self.store = store
         self.clock = clock
         self.link_state = LinkState.DISCONNECTED
-        self.tracker = CallTracker(ttl_s=settings.bot_call_ttl_s, clock=clock)
+        self.tracker = CallTracker(
+            ttl_s=settings.bot_call_ttl_s, clock=clock, call_end_wait_s=CALL_END_WAIT_S
+        )
         self.registrations = RegistrationTracker(
             grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock
         )
@@ -102,19 +115,13 @@ class Application:
             clock=clock,
             on_alert=self.worker.wake,
         )
-        self.pbx = PbxClient(
-            settings.pbx_base_url,
-            settings.onpbx_domain,
-            settings.onpbx_key.get_secret_value(),
-            events=settings.event_groups,
-            on_event=self._queue_event,
-            on_state=self._on_link_state,
-            command_timeout=settings.onpbx_command_timeout,
-            max_frame=settings.onpbx_max_frame,
-        )
+        #: "2" or "3"; in auto mode without ONPBX_URL, provisional until start() has chosen
+        self.api = pbx_choice.explicit(settings) or "3"
+        self.pbx: PbxClient | SocketClient = self._pbx_link(self.api, self._queue_event)
+        self.pbx_api = CombinedPbx(self.pbx, http_pbx(settings), lambda: self.pbx.connected)
         self.commands = CommandService(
             store=store,
-            pbx=self.pbx,
+            pbx=self.pbx_api,
             calls=self.tracker,
             presence=self.presence,
             settings=settings,
@@ -128,6 +135,34 @@ class Application:
         self._tasks: list[asyncio.Task[Any]] = []
         self._events: asyncio.Queue[PbxEvent] = asyncio.Queue(EVENT_QUEUE_SIZE)
         self.next_prune_at = time.monotonic() + PRUNE_FIRST_S
+
+    def _pbx_link(
+        self, api: str, on_event: Callable[[PbxEvent], Any], probe: bool = False
+    ) -> PbxClient | SocketClient:
+        """The socket client of ``api`` ("2" or "3"), built from the settings (a ``probe`` leaves
+        the app's link state alone)."""
+        on_state = None if probe else self._on_link_state
+        s = self.settings
+        key, url = s.onpbx_key.get_secret_value(), pbx_choice.url_of(s, api)
+        if api == "3":
+            return SocketClient(url, key, domain=s.onpbx_domain, events=s.event_groups, on_event=on_event,
+                                on_state=on_state, command_timeout=s.onpbx_command_timeout,
+                                max_frame=s.onpbx_max_frame)
+        return PbxClient(url, s.onpbx_domain, key, events=s.event_groups, on_event=on_event,
+                         on_state=on_state, command_timeout=s.onpbx_command_timeout,
+                         max_frame=s.onpbx_max_frame)
+
+    async def _choose_api(self) -> None:
+        """Auto mode: settle the API (remembered or probed) and swap the link if it differs."""
+        def probe_link(api: str) -> pbx_choice.Link:
+            return self._pbx_link(api, pbx_choice.ignore_event, probe=True)
+
+        api = await pbx_choice.choose(self.settings, self.store, probe_link)
+        if api != self.api:
+            self.api = api
+            self.pbx = self._pbx_link(api, self._queue_event)
+            self.pbx_api.socket = self.pbx
+        logger.info("PBX: WebSockets API %s.0 at %s", api, pbx_choice.url_of(self.settings, api))
 
     def _chat_adapters(self) -> list[Any]:
         adapters: list[Any] = []
@@ -168,6 +203,8 @@ class Application:
             "malformed_events": ("PBX events dropped as malformed", float(self.pbx.malformed_events)),
             "protocol_errors": ("PBX frames skipped as undecodable", float(self.pbx.protocol_errors)),
             "reconnects": ("PBX link reconnects", float(self.pbx.reconnects)),
+            "gateway_events": ("PBX gateway-group events (API 3.0)",
+                               float(getattr(self.pbx, "gateway_events", 0))),
             "alerts_delivered": ("Outbox entries delivered", float(self.worker.delivered)),
             "delivery_failures": ("Failed delivery attempts", float(self.worker.failed_attempts)),
             "digests": ("Digest messages sent", float(self.worker.digests)),
@@ -183,7 +220,9 @@ class Application:
 
     async def _seed_users(self) -> None:
         try:
-            users = await self.pbx.user_list()
+            users = await self.pbx_api.user_list()
+        except PbxNotSupported:
+            return  # API 3.0 without the HTTP source: no user list; events still tell who is online
         except BotError as exc:
             logger.warning("user_list after connect failed: %s", exc)
             return
@@ -258,6 +297,8 @@ class Application:
     async def start(self) -> None:
         """Restore tracked calls, then start the link, the worker, the ticker and the adapters."""
         await self.pipeline.restore()
+        if pbx_choice.explicit(self.settings) is None:
+            await self._choose_api()
         if self.health is not None:
             await self.health.start()
         self._spawn(self._consume_events(), "event pipeline")

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import aiohttp
 
 from adapters.pbx.v2.transport import handshake
+from bot.cli import pbx_choice
 from bot.config import Settings
 from bot.errors import BotError
 
@@ -40,6 +41,10 @@ async def _database(settings: Settings) -> str:
 
 async def _pbx(settings: Settings) -> str:
     settings.require_pbx()
+    if pbx_choice.explicit(settings) == "3":
+        from adapters.pbx.v3.check import check
+
+        return await check(pbx_choice.url_of(settings, "3"), settings.onpbx_key.get_secret_value())
     async with aiohttp.ClientSession() as session:
         answer = await handshake(
             session, settings.pbx_base_url, settings.onpbx_domain, settings.onpbx_key.get_secret_value()

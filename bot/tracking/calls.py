@@ -4,10 +4,13 @@ Pure and synchronous (injected clock, no I/O). Legs index into calls by uuid; a 
 the source's call identity (``call_id``, API 3.0) when it has one, else by the open inbound A-leg of
 its caller number (API 2.0), so each event costs a few dict lookups; memory is bounded by a TTL, a
 cap on tracked legs and a FIFO of recently finished leg uuids (their late events are ignored).
+A call with a PBX identity waits up to ``call_end_wait_s`` (0 = not at all) after its root leg
+for the PBX's ``CallEnd``, which then decides answered vs missed; without it the legs decide.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -16,6 +19,7 @@ from typing import Any
 
 from bot.domain import ActiveCall, CallCard, MissedCall
 from bot.events import (
+    CallEnd,
     ChannelAnswer,
     ChannelBridge,
     ChannelCreate,
@@ -53,6 +57,7 @@ class CallTracker:
         ttl_s: float = 4 * 3600.0,
         max_legs: int = 100_000,
         finished_memory: int = 50_000,
+        call_end_wait_s: float = 0.0,
     ) -> None:
         self._clock = clock
         self._ttl_s = ttl_s
@@ -63,6 +68,10 @@ class CallTracker:
         self._open_a: dict[str, list[str]] = {}  # caller number -> open inbound call ids
         self._by_pbx_id: dict[str, str] = {}  # the source's call identity -> call id
         self._finished: dict[str, None] = {}  # recently finished leg uuids, FIFO
+        self._end_wait_s = call_end_wait_s
+        #: the PBX's call id -> a call whose legs all ended, waiting for its CallEnd verdict
+        self._ending: dict[str, tuple[TrackedCall, int, str, float]] = {}
+        self._ends: dict[str, CallEnd] = {}  # CallEnds that came before their call's root leg ended
         self._handlers: dict[type, Callable[[Any], list[CallUpdate]]] = {
             ChannelCreate: self._on_create,
             ChannelAnswer: self._on_answer,
@@ -70,6 +79,7 @@ class CallTracker:
             ChannelDestroy: self._on_destroy,
             ChannelHold: lambda ev: self._on_hold(ev.uuid, True),
             ChannelUnhold: lambda ev: self._on_hold(ev.uuid, False),
+            CallEnd: self._on_call_end,
         }
 
     # --- public -----------------------------------------------------------------------------
@@ -81,8 +91,9 @@ class CallTracker:
         return handler(event) if handler is not None else []
 
     def evict(self, now: float) -> list[CallUpdate]:
-        """Drop calls tracked for longer than the TTL without a destroy (no missed verdict)."""
-        out: list[CallUpdate] = []
+        """Drop calls tracked for longer than the TTL without a destroy (no missed verdict), and
+        give calls whose CallEnd did not come in time the legs' verdict."""
+        out = self._end_overdue(now)
         while self._calls:
             call = next(iter(self._calls.values()))
             if now - call.created_at < self._ttl_s:
@@ -237,10 +248,36 @@ class CallTracker:
         if ev.created_stamp and call.inbound:
             call.started_ms = min(call.started_ms, ev.created_stamp)
         ended_ms = self._now_ms()
+        end = self._ends.get(call.pbx_id) if call.pbx_id else None
         self._forget(call)
-        missed = call.missed(ended_ms, ev.hangup_cause)
-        card = call.card(ended_ms=ended_ms, cause=ev.hangup_cause, missed=missed is not None)
-        return [CallUpdate(card, missed=missed, finished=True)]
+        if call.pbx_id and end is None and self._end_wait_s > 0:
+            self._ending[call.pbx_id] = (call, ended_ms, ev.hangup_cause, self._clock() + self._end_wait_s)
+            return []  # the PBX's CallEnd decides (or, if it never comes, evict() does)
+        return [self._ended(call, ended_ms, ev.hangup_cause, end)]
+
+    def _on_call_end(self, ev: CallEnd) -> list[CallUpdate]:
+        """The PBX's verdict: finish the waiting call, or keep it for when the root leg ends."""
+        waiting = self._ending.pop(ev.call_id, None)
+        if waiting is not None:
+            call, ended_ms, cause, _ = waiting
+            return [self._ended(call, ended_ms, cause, ev)]
+        if ev.call_id in self._by_pbx_id:
+            self._ends[ev.call_id] = ev
+        return []
+
+    def _end_overdue(self, now: float) -> list[CallUpdate]:
+        overdue = [pbx_id for pbx_id, (*_, deadline) in self._ending.items() if now >= deadline]
+        out = []
+        for pbx_id in overdue:
+            call, ended_ms, cause, _ = self._ending.pop(pbx_id)
+            logger.info("call %s: no call_end from the PBX; the legs decide", pbx_id)
+            out.append(self._ended(call, ended_ms, cause, None))
+        return out
+
+    def _ended(self, call: TrackedCall, ended_ms: int, cause: str, end: CallEnd | None) -> CallUpdate:
+        missed = _verdict(call, ended_ms, cause, end)
+        card = call.card(ended_ms=ended_ms, cause=cause, missed=missed is not None)
+        return CallUpdate(card, missed=missed, finished=True)
 
     # --- bookkeeping --------------------------------------------------------------------------
 
@@ -263,6 +300,7 @@ class CallTracker:
         self._close_a(call)
         if call.pbx_id and self._by_pbx_id.get(call.pbx_id) == call.call_id:
             del self._by_pbx_id[call.pbx_id]
+            self._ends.pop(call.pbx_id, None)
         for uuid in call.legs:
             self._leg_call.pop(uuid, None)
             self._remember(uuid)
@@ -277,3 +315,23 @@ class CallTracker:
         logger.info("dropping call %s: no destroy within %.0f s", call.call_id, self._ttl_s)
         self._forget(call)
         return CallUpdate(call.card(ended_ms=self._now_ms()), finished=True)
+
+
+def _verdict(call: TrackedCall, ended_ms: int, cause: str, end: CallEnd | None) -> MissedCall | None:
+    """Missed or not: the PBX's ``CallEnd`` when it says whether anyone talked, else the legs.
+
+    A talk time above zero is answered whatever the legs showed; zero is missed for an inbound
+    call (the contract's rule, even when an IVR or voicemail answered a leg) and for an internal
+    call the legs saw as internal (so internal alerts keep working); never for outgoing calls.
+    """
+    if end is None or end.answered is None:
+        missed = call.missed(ended_ms, cause)
+    elif end.answered or not (end.missed or (end.type == "local" and call.direction == "internal")):
+        return None
+    else:
+        answered, call.answered = call.answered, False  # the PBX says nobody talked
+        try:
+            missed = call.missed(ended_ms, cause)
+        finally:
+            call.answered = answered
+    return dataclasses.replace(missed, pbx_id=call.pbx_id) if missed is not None and call.pbx_id else missed

@@ -15,6 +15,7 @@ from typing import Any
 
 from adapters.pbx.simulator.legs import Leg, bridge
 from adapters.pbx.simulator.server import PbxSimulator
+from adapters.pbx.simulator.v3_server import PbxSimulatorV3
 from bot.cli.app import Application
 from bot.config import Settings
 from bot.domain import ChatRef
@@ -75,9 +76,10 @@ async def until_async(predicate: Callable[[], Awaitable[bool]], within: float) -
 class BotRig:
     """Simulator + SQLite + Application + RecordingSender; ``async with`` starts and stops all."""
 
-    def __init__(self, tmp: Path, *, busy_ms: int = 5000, **settings: Any) -> None:
+    def __init__(self, tmp: Path, *, busy_ms: int = 5000, api: str = "2", **settings: Any) -> None:
         self.tmp, self.extra, self.busy_ms = tmp, settings, busy_ms
-        self.sim = PbxSimulator(DOMAIN, KEY, heartbeat_interval=5.0)
+        self.sim = (PbxSimulatorV3(DOMAIN, KEY) if api == "3"  # the same PBX on API 3.0
+                    else PbxSimulator(DOMAIN, KEY, heartbeat_interval=5.0))
         self.sender = RecordingSender(platform="console", limits=PacingLimits(0.0))
         self.db = tmp / "bot.sqlite3"
         self.app: Application | None = None
@@ -99,7 +101,8 @@ class BotRig:
         self.app.add_sender(self.sender)
         await self.app.start()
         assert await self.app.pbx.wait_connected(5.0), "the bot did not connect to the simulator"
-        await self.sim.wait_for(lambda: any(s.subs for s in self.sim.sessions.values()))
+        if not isinstance(self.sim, PbxSimulatorV3):  # on 3.0 "connected" already means subscribed
+            await self.sim.wait_for(lambda: any(s.subs for s in self.sim.sessions.values()))
         return self.app
 
     async def stop_bot(self) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 
+from adapters.pbx.simulator import v3_knobs
 from adapters.pbx.simulator.scenario import Scenario, ScenarioError, load_scenario
 from adapters.pbx.simulator.server import PbxSimulator
 
@@ -20,7 +21,7 @@ logger = logging.getLogger(__name__)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``onpbx-bot simulate``."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8094, help="port (0 = any free port)")
+    parser.add_argument("--port", type=int, default=None, help="port (0 = any free port; 8094, 3342 on 3.0)")
     parser.add_argument("--domain", default="example.onpbx.ru", help="the PBX domain clients must name")
     parser.add_argument("--key", default="demo-key", help="the API key clients must present")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the traffic")
@@ -31,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heartbeat-timeout", type=float, default=60.0, help="drop a silent client after")
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="simulated seconds per real second (10 = ten times faster)")
+    parser.add_argument("--api", choices=["2", "3"], default="2", help="WebSockets API to serve")
+    v3_knobs.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,13 +48,15 @@ def run(args: argparse.Namespace) -> int:
     if args.time_scale <= 0 or args.rate < 0:
         logger.error("--time-scale must be > 0 and --rate >= 0")
         return 2
-    sim = PbxSimulator(args.domain, args.key, seed=args.seed, rate_per_min=args.rate,
-                       heartbeat_interval=args.heartbeat_interval, heartbeat_timeout=args.heartbeat_timeout,
-                       time_scale=args.time_scale)
+    sim = v3_knobs.simulator(args) if args.api == "3" else PbxSimulator(
+        args.domain, args.key, seed=args.seed, rate_per_min=args.rate,
+        heartbeat_interval=args.heartbeat_interval, heartbeat_timeout=args.heartbeat_timeout,
+        time_scale=args.time_scale)
+    port = args.port if args.port is not None else (3342 if args.api == "3" else 8094)
     try:
-        asyncio.run(_serve(sim, args.host, args.port, scenario))
+        asyncio.run(_serve(sim, args.host, port, scenario))
     except OSError as exc:
-        logger.error("cannot listen on %s:%s: %s", args.host, args.port, exc.strerror or exc)
+        logger.error("cannot listen on %s:%s: %s", args.host, port, exc.strerror or exc)
         return 2
     return 0
 

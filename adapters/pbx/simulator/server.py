@@ -89,13 +89,17 @@ class PbxSimulator:
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
         self.host, self.port = host, int(self._runner.addresses[0][1])
+        self._start_traffic()
+        logger.info("PBX simulator for %s listening on %s", self.domain, self.url)
+        return self.port
+
+    def _start_traffic(self) -> None:
+        """Random calls and phone re-registrations, when ``rate_per_min`` asks for them."""
         if self.rate_per_min > 0:
             planner = TrafficPlanner(self.roster, self.seed)
             self._tasks.append(asyncio.create_task(call_loop(self.engine, planner, self.rate_per_min)))
             self._tasks += [asyncio.create_task(phone_loop(self.engine, planner, e))
                             for e in self.roster.extensions if e.online]
-        logger.info("PBX simulator for %s listening on %s", self.domain, self.url)
-        return self.port
 
     @property
     def url(self) -> str:

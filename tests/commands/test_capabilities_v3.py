@@ -1,0 +1,53 @@
+"""/help and the menus on the real 3.0 composition: the socket client (transfer, bridge, hangup)
+inside CombinedPbx, with the HTTP source not wired yet (``http_pbx`` -> None) and with one."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.pbx.combined import CombinedPbx, Unsupported
+from adapters.pbx.v3.client import SocketClient
+from bot.cli.app import http_pbx
+from bot.config import Settings
+from tests.commands.test_capabilities import MISSING_ON_V3
+from tests.fakes import Conversation
+
+
+class HttpSource(Unsupported):
+    """Stands in for the HTTP API source: its capabilities are all /help looks at."""
+
+    capabilities = frozenset({"make_call", "user_list", "trunk_list"})
+    api_name = "http"
+
+
+async def _ignore(_: object) -> None:
+    return None
+
+
+def conversation(http: Unsupported | None) -> Conversation:
+    socket = SocketClient("wss://x.onpbx.ru:3342", "k", on_event=_ignore)
+    pbx = CombinedPbx(socket, http, lambda: True)
+    conv = Conversation()
+    conv.pbx.capabilities, conv.pbx.api_name = pbx.capabilities, pbx.api_name
+    return conv
+
+
+def test_the_app_wires_no_http_source_yet() -> None:
+    assert http_pbx(Settings(_env_file=None)) is None  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("with_http", [False, True])
+async def test_help_and_menu_show_the_3_0_command_set(with_http: bool) -> None:
+    conv = conversation(HttpSource() if with_http else None)
+    await conv.bind("201")
+    helped = await conv.text("1", "/help")
+    menu = [name for name, _ in conv.service.menu("en")]
+    for name in ("hangup", "transfer", "bridge", "bind"):
+        assert f"/{name} —" in helped and name in menu
+    over_http = ("call", "who", "trunks")
+    for name in over_http:
+        assert (f"/{name} —" in helped) is with_http and (name in menu) is with_http
+    for name in MISSING_ON_V3:
+        assert f"/{name} " not in helped + " " and name not in menu
+    if not with_http:
+        assert await conv.text("1", "/call 79161234567") == "Not available on this PBX's API (3.0)."
