@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from adapters.pbx.combined import CombinedPbx
+from adapters.pbx.http import HttpPbx
 from adapters.pbx.v2.client import LinkState, PbxClient
 from bot.alerts import AlertRouter, EventPipeline, Renderer
 from bot.commands import CommandService
@@ -22,6 +24,7 @@ from bot.delivery import DeliveryWorker
 from bot.domain import ActionReply, ChatAction, ChatCommand, ChatRef, OutMessage
 from bot.errors import BotError
 from bot.events import PbxEvent
+from bot.history import HistorySettler, LedgerRouter, LiveLedger
 from bot.i18n import LANGUAGES
 from bot.ports import ChatCore, ChatSender, Store
 from bot.tracking import CallTracker, Presence, RegistrationTracker
@@ -91,7 +94,9 @@ class Application:
             grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock
         )
         self.presence = Presence(self.registrations)
-        self.router = AlertRouter(store)
+        self.ledger = LiveLedger(settings.bot_country)
+        self.settler: HistorySettler | None = None
+        self.router: AlertRouter = LedgerRouter(store, self.ledger, on_uncertain=self._uncertain)
         self.worker = DeliveryWorker(store, {}, Renderer(settings.bot_country), clock=clock)
         self.pipeline = EventPipeline(
             store,
@@ -112,9 +117,17 @@ class Application:
             command_timeout=settings.onpbx_command_timeout,
             max_frame=settings.onpbx_max_frame,
         )
+        self.http_pbx = HttpPbx(settings.onpbx_http_url, settings.onpbx_domain,
+                                settings.onpbx_key.get_secret_value(), timeout=settings.onpbx_command_timeout)
+        if settings.onpbx_history == "on":
+            self.settler = HistorySettler(
+                self.http_pbx, store, self.router, self.ledger, country=settings.bot_country,
+                max_age_s=settings.bot_backfill_max_h * 3600.0, clock=clock, on_alert=self.worker.wake)
+        #: commands: the socket, with HTTP for click-to-call while it is down and for names
+        self.combined = CombinedPbx(self.pbx, self.http_pbx, lambda: self.link_state == LinkState.CONNECTED)
         self.commands = CommandService(
             store=store,
-            pbx=self.pbx,
+            pbx=self.combined,
             calls=self.tracker,
             presence=self.presence,
             settings=settings,
@@ -154,6 +167,7 @@ class Application:
             link_state=lambda: self.link_state.name.lower(),
             outbox_depth=self.store.outbox_depth,
             counters=self.counters,
+            history=self.settler.status if self.settler is not None else None,
         )
         return HealthServer(probe, port=port)
 
@@ -171,6 +185,10 @@ class Application:
             "alerts_delivered": ("Outbox entries delivered", float(self.worker.delivered)),
             "delivery_failures": ("Failed delivery attempts", float(self.worker.failed_attempts)),
             "digests": ("Digest messages sent", float(self.worker.digests)),
+            "history_malformed": ("Call-history records skipped as malformed",
+                                  float(self.http_pbx.malformed_records)),
+            "history_alerts": ("Alerts queued from the call history",
+                               float(self.settler.alerts + self.settler.digests if self.settler else 0)),
         }
 
     def add_sender(self, sender: ChatSender) -> None:
@@ -180,6 +198,13 @@ class Application:
         self.link_state = state
         if state == LinkState.CONNECTED:
             self._spawn(self._seed_users(), "seed users")
+        if self.settler is not None:
+            # every reconnect: the call history settles what the link lost
+            (self.settler.link_up if state == LinkState.CONNECTED else self.settler.link_down)()
+
+    def _uncertain(self, started_s: float) -> None:
+        if self.settler is not None:
+            self.settler.uncertain(started_s)
 
     async def _seed_users(self) -> None:
         try:
@@ -207,6 +232,8 @@ class Application:
     async def _consume_events(self) -> None:
         while True:
             event = await self._events.get()
+            if self.settler is not None and self.link_state == LinkState.CONNECTED:
+                self.settler.saw_event(self.clock())
             try:
                 await self.pipeline.handle(event)
             finally:
@@ -233,6 +260,16 @@ class Application:
             except BotError as exc:
                 logger.warning("periodic tick failed: %s", exc)
             await self.prune_if_due(time.monotonic())
+            await self._persist_watermark()
+
+    async def _persist_watermark(self) -> None:
+        """Store the call-history watermark (a no-op when it did not move)."""
+        if self.settler is None:
+            return
+        try:
+            await self.settler.persist()
+        except BotError as exc:
+            logger.warning("history watermark not stored: %s", exc)
 
     async def prune_if_due(self, now: float) -> bool:
         """Prune when monotonic ``now`` reached :attr:`next_prune_at`; schedules the next run."""
@@ -258,6 +295,9 @@ class Application:
     async def start(self) -> None:
         """Restore tracked calls, then start the link, the worker, the ticker and the adapters."""
         await self.pipeline.restore()
+        if self.settler is not None:
+            await self.settler.start()
+            self._spawn(self.settler.run(), "call history")
         if self.health is not None:
             await self.health.start()
         self._spawn(self._consume_events(), "event pipeline")
@@ -273,6 +313,9 @@ class Application:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.pbx.close(), 1.5)
         await self._drain_events()
+        await self._persist_watermark()
+        with contextlib.suppress(Exception):
+            await self.http_pbx.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.worker.stop(), 1.5)
         stops = [asyncio.wait_for(a.stop(), 3.0) for a in self.adapters]
