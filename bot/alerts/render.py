@@ -12,10 +12,18 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.alerts.causes import cause_words
 from bot.alerts.backfill_text import backfill_line, digest_key
+from bot.alerts.causes import cause_words
 from bot.domain import (
-    Alert, Button, CallCard, ChatSettings, MissedCall, MissedDigest, OutMessage, RegistrationChange, Span,
+    Alert,
+    Button,
+    CallCard,
+    ChatSettings,
+    MissedCall,
+    MissedDigest,
+    OutMessage,
+    RegistrationChange,
+    Span,
 )  # fmt: skip
 from bot.i18n import register, t
 from bot.phone import format_number

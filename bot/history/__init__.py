@@ -7,6 +7,6 @@ from bot.history.reconcile import MATCH_WINDOW_S, Settlement, missed_from, settl
 from bot.history.settler import WATERMARK_KEY, HistorySettler
 
 __all__ = [
-    "MATCH_WINDOW_S", "WATERMARK_KEY", "HistorySettler", "LedgerRouter", "LiveCall", "LiveLedger", "Settlement",
-    "missed_from", "settle",
+    "MATCH_WINDOW_S", "WATERMARK_KEY", "HistorySettler", "LedgerRouter", "LiveCall", "LiveLedger",
+    "Settlement", "missed_from", "settle",
 ]  # fmt: skip

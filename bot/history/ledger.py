@@ -46,9 +46,10 @@ class LiveLedger:
         known = self._calls.get(card.call_id)
         if missed is not None:
             verdict: Verdict = "uncertain" if missed.uncertain else "missed"
-            call = LiveCall(missed.call_id, number_key(missed.caller_number, self._country), missed.destination,
-                            missed.started_ms / 1000, verdict, alerted or bool(known and known.alerted),
-                            missed.pbx_id, missed)  # fmt: skip
+            caller = number_key(missed.caller_number, self._country)
+            was_alerted = alerted or bool(known and known.alerted)
+            call = LiveCall(missed.call_id, caller, missed.destination, missed.started_ms / 1000, verdict,
+                            was_alerted, missed.pbx_id, missed)  # fmt: skip
         elif update.finished and known is None:
             call = LiveCall(card.call_id, number_key(card.caller_number, self._country), card.callee,
                             card.started_ms / 1000, "answered")  # fmt: skip

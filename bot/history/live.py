@@ -14,8 +14,14 @@ class LedgerRouter(AlertRouter):
     """Routes like :class:`bot.alerts.AlertRouter`, then records the call's live verdict;
     ``on_uncertain(started_s)`` is told of each uncertain verdict (the history will settle it)."""
 
-    def __init__(self, store: Any, ledger: LiveLedger, *,
-                 on_uncertain: Callable[[float], None] | None = None, cache_ttl_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        store: Any,
+        ledger: LiveLedger,
+        *,
+        on_uncertain: Callable[[float], None] | None = None,
+        cache_ttl_s: float = 0.5,
+    ) -> None:
         super().__init__(store, cache_ttl_s=cache_ttl_s)
         self.ledger, self.on_uncertain = ledger, on_uncertain
 

@@ -49,7 +49,8 @@ def missed_from(record: HistoryRecord, backfill: str) -> MissedCall:
         call_id=record.uuid, caller_number=record.caller_number, caller_name=record.caller_name,
         extensions=record.extensions or ((record.destination,) if record.destination else ()),
         destination=record.destination, gate=record.gateway, started_ms=record.start_s * 1000,
-        ended_ms=max(record.end_s, record.start_s) * 1000, hangup_cause=record.hangup_cause,
+        ended_ms=max(record.end_s, record.start_s) * 1000, hangup_cause="",  # the history's cause
+        # does not separate answered from missed (NORMAL_CLEARING ends both): not shown
         backfill=backfill, pbx_id=record.uuid,
     )  # fmt: skip
 
@@ -70,13 +71,25 @@ class _Index:
         if exact is not None:
             return exact
         key = number_key(record.caller_number, country)
-        near = [c for c in self.by_caller.get(key, []) if key and c.destination == record.destination
-                and abs(c.start_s - record.start_s) <= MATCH_WINDOW_S]
+        near = [
+            c
+            for c in self.by_caller.get(key, [])
+            if key
+            and c.destination == record.destination
+            and abs(c.start_s - record.start_s) <= MATCH_WINDOW_S
+        ]
         return min(near, key=lambda c: abs(c.start_s - record.start_s), default=None)
 
 
-def settle(records: list[HistoryRecord], live: list[LiveCall], *, backfill: str, now_s: float,
-           max_age_s: float, country: str = "RU") -> Settlement:
+def settle(
+    records: list[HistoryRecord],
+    live: list[LiveCall],
+    *,
+    backfill: str,
+    now_s: float,
+    max_age_s: float,
+    country: str = "RU",
+) -> Settlement:
     """Decide every record (see the module docstring); ``backfill``: "offline" or "link_down"."""
     index = _Index(live)
     alerts: list[MissedCall] = []
@@ -92,8 +105,9 @@ def settle(records: list[HistoryRecord], live: list[LiveCall], *, backfill: str,
                 (digest if old else alerts).append(missed_from(record, backfill))
         elif call.verdict == "uncertain" and record.missed:
             base = call.missed or missed_from(record, backfill)
-            alerts.append(replace(base, call_id=call.call_id, uncertain=False, backfill=backfill,
-                                  pbx_id=record.uuid))
+            alerts.append(
+                replace(base, call_id=call.call_id, uncertain=False, backfill=backfill, pbx_id=record.uuid)
+            )
         elif call.verdict == "uncertain" and call.alerted and call.missed is not None:
             answered.append(replace(call.missed, uncertain=False, backfill="answered", pbx_id=record.uuid))
     return Settlement(tuple(alerts), tuple(answered), tuple(digest), matched)

@@ -40,15 +40,26 @@ class HistorySettler:
     were ringing when the gap began); ``delay_s``: wait this long before a pass (the history
     lists a call once it ended); ``max_age_s``: older missed calls go as one digest per chat."""
 
-    def __init__(self, history: CallHistory, store: Store, router: AlertRouter, ledger: LiveLedger, *,
-                 country: str = "RU", max_age_s: float = 24 * 3600.0, margin_s: float = 300.0,
-                 delay_s: float = 5.0, clock: Callable[[], float] = time.time,
-                 on_alert: Callable[[], None] | None = None, backoff: Backoff | None = None,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        history: CallHistory,
+        store: Store,
+        router: AlertRouter,
+        ledger: LiveLedger,
+        *,
+        country: str = "RU",
+        max_age_s: float = 24 * 3600.0,
+        margin_s: float = 300.0,
+        delay_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        on_alert: Callable[[], None] | None = None,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
         self._history, self._store, self._router, self.ledger = history, store, router, ledger
-        self._country, self._max_age_s, self._margin_s, self._delay_s = country, max_age_s, margin_s, delay_s
+        self._country, self._max_age_s, self._margin_s, self.delay_s = country, max_age_s, margin_s, delay_s
         self._clock, self._on_alert, self._sleep = clock, on_alert, sleep
-        self._backoff = backoff or Backoff(base=2.0, cap=300.0)
+        self.backoff = backoff or Backoff(base=2.0, cap=300.0)
         self._mark: float | None = None
         self._saved: float | None = None
         self._gap: _Gap | None = None
@@ -118,7 +129,7 @@ class HistorySettler:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await self._sleep(self._delay_s)
+            await self._sleep(self.delay_s)
             while self._gap is not None and self._link_up:
                 try:
                     await self.settle_gap()
@@ -128,8 +139,10 @@ class HistorySettler:
     async def _failed(self, exc: BotError) -> None:
         self.failures += 1
         self.state, self.last_error = "failing", f"{type(exc).__name__}: {exc}"
-        delay = self._backoff.next_delay()
-        logger.warning("call history not read (%s); retry %d in %.0f s", self.last_error, self.failures, delay)
+        delay = self.backoff.next_delay()
+        logger.warning(
+            "call history not read (%s); retry %d in %.0f s", self.last_error, self.failures, delay
+        )
         await self._sleep(delay)
 
     async def settle_gap(self) -> Settlement | None:
@@ -139,17 +152,29 @@ class HistorySettler:
             return None
         now, gen = self._clock(), self._gen
         records = await self._history.search(int(gap.from_s - self._margin_s), int(now) + 1)
-        result = settle(records, self.ledger.calls(), backfill=gap.reason, now_s=now,
-                        max_age_s=self._max_age_s, country=self._country)
+        result = settle(
+            records,
+            self.ledger.calls(),
+            backfill=gap.reason,
+            now_s=now,
+            max_age_s=self._max_age_s,
+            country=self._country,
+        )
         queued = await self._apply(result, gap.reason, now)
         if self._gen == gen:  # else the gap grew while we read: the loop reads it again
             self._gap, self._mark = None, now
         await self.persist()
         self.passes += 1
         self.state, self.last_ok_at, self.failures, self.last_error = "ok", now, 0, ""
-        self._backoff.reset()
-        logger.info("call history %s..%s: %d record(s), %d matched live, %d alert(s) queued",
-                    int(gap.from_s - self._margin_s), int(now), len(records), result.matched, queued)
+        self.backoff.reset()
+        logger.info(
+            "call history %s..%s: %d record(s), %d matched live, %d alert(s) queued",
+            int(gap.from_s - self._margin_s),
+            int(now),
+            len(records),
+            result.matched,
+            queued,
+        )
         if queued and self._on_alert is not None:
             self._on_alert()
         return result
@@ -180,5 +205,10 @@ class HistorySettler:
 
     def status(self) -> dict[str, Any]:
         """For ``/healthz``: state, last success, consecutive failures and the last error."""
-        return {"state": self.state, "last_ok_at": self.last_ok_at, "failures": self.failures,
-                "last_error": self.last_error, "gap_open": self._gap is not None}
+        return {
+            "state": self.state,
+            "last_ok_at": self.last_ok_at,
+            "failures": self.failures,
+            "last_error": self.last_error,
+            "gap_open": self._gap is not None,
+        }

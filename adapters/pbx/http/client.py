@@ -18,7 +18,11 @@ import aiohttp
 from adapters.pbx.combined import Unsupported
 from adapters.pbx.http import wire
 from adapters.pbx.http.errors import (
-    HttpAuthError, HttpBadAnswer, HttpRateLimited, HttpServerError, HttpUnavailable,
+    HttpAuthError,
+    HttpBadAnswer,
+    HttpRateLimited,
+    HttpServerError,
+    HttpUnavailable,
 )  # fmt: skip
 from bot.backoff import Backoff
 from bot.domain import HistoryRecord, SipUser, Trunk
@@ -41,10 +45,19 @@ class HttpPbx(Unsupported):
     capabilities = frozenset({"make_call", "user_list", "trunk_list"})
     api_name = "HTTP"
 
-    def __init__(self, base_url: str, domain: str, key: str, *,
-                 session: aiohttp.ClientSession | None = None, timeout: float = 10.0,
-                 attempts: int = 4, backoff: Backoff | None = None, page_limit: int = 1000,
-                 sleep: Callable[[float], Any] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        domain: str,
+        key: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = 10.0,
+        attempts: int = 4,
+        backoff: Backoff | None = None,
+        page_limit: int = 1000,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
         self._base = f"{(base_url or DEFAULT_URL).rstrip('/')}/{domain}"
         self._key, self._session, self._own_session = key, session, session is None
         self._timeout, self._attempts, self._page_limit = timeout, max(1, attempts), page_limit
@@ -70,8 +83,9 @@ class HttpPbx(Unsupported):
         headers = {"x-pbx-authentication": header} if header else {}
         self.requests += 1
         timeout = aiohttp.ClientTimeout(total=self._timeout)
-        async with self._http().post(f"{self._base}/{endpoint}", data=form, headers=headers,
-                                     timeout=timeout) as resp:
+        async with self._http().post(
+            f"{self._base}/{endpoint}", data=form, headers=headers, timeout=timeout
+        ) as resp:
             try:
                 body = await resp.json(content_type=None)
             except ValueError:
@@ -91,8 +105,14 @@ class HttpPbx(Unsupported):
                 return answer
             if attempt < self._attempts:
                 delay = backoff.next_delay()
-                logger.warning("PBX HTTP API %s: %s, try %d/%d in %.1f s",
-                               endpoint, answer.code, attempt + 1, self._attempts, delay)
+                logger.warning(
+                    "PBX HTTP API %s: %s, try %d/%d in %.1f s",
+                    endpoint,
+                    answer.code,
+                    attempt + 1,
+                    self._attempts,
+                    delay,
+                )
                 await self._sleep(delay)
         if answer.verdict == "backoff":
             raise HttpRateLimited(endpoint, answer.code, "still rate limited after backing off")
@@ -132,7 +152,11 @@ class HttpPbx(Unsupported):
 
     async def _window(self, lo: int, hi: int, seen: dict[str, HistoryRecord]) -> None:
         while lo < hi:
-            form = {"start_stamp_from": str(lo), "start_stamp_to": str(hi - 1), "limit": str(self._page_limit)}
+            form = {
+                "start_stamp_from": str(lo),
+                "start_stamp_to": str(hi - 1),
+                "limit": str(self._page_limit),
+            }
             records, bad = wire.history_page(await self._call("mongo_history/search.json", form))
             self.malformed_records += bad
             new = [r for r in records if r.uuid not in seen and lo <= r.start_s < hi]
@@ -143,21 +167,37 @@ class HttpPbx(Unsupported):
             if new and last > lo:
                 lo = last  # read on from the page's last second (its records are deduplicated)
             else:  # the contract has no offset: a second with more calls than a page is cut short
-                logger.warning("call history: more than %d calls started at %d; the rest are skipped",
-                               self._page_limit, last)
+                logger.warning(
+                    "call history: more than %d calls started at %d; the rest are skipped",
+                    self._page_limit,
+                    last,
+                )
                 lo = max(lo, last) + 1
 
     # --- commands ----------------------------------------------------------------------------
-    async def make_call(self, from_: str, to: str, *, from_orig_number: str | None = None,
-                        from_orig_name: str | None = None, domain_to: str | None = None,
-                        from_name: str | None = None, gate_from: str | None = None,
-                        gate_to: str | None = None) -> str:
+    async def make_call(
+        self,
+        from_: str,
+        to: str,
+        *,
+        from_orig_number: str | None = None,
+        from_orig_name: str | None = None,
+        domain_to: str | None = None,
+        from_name: str | None = None,
+        gate_from: str | None = None,
+        gate_to: str | None = None,
+    ) -> str:
         """``call/now.json``: rings ``from_`` first, then connects ``to``; returns the uuid."""
         if not from_.strip() or not to.strip():
             raise InvalidArgument("args.missing", usage="/call FROM TO")
         form = {"from": from_, "to": to}
-        extra = {"from_orig_number": from_orig_number, "from_orig_name": from_orig_name or from_name,
-                 "to_domain": domain_to, "gate_from": gate_from, "gate_to": gate_to}
+        extra = {
+            "from_orig_number": from_orig_number,
+            "from_orig_name": from_orig_name or from_name,
+            "to_domain": domain_to,
+            "gate_from": gate_from,
+            "gate_to": gate_to,
+        }
         form.update({k: v for k, v in extra.items() if v})
         data = await self._call("call/now.json", form)
         uuid = data.get("uuid") if isinstance(data, dict) else data

@@ -98,7 +98,8 @@ def history_record(raw: Any) -> HistoryRecord:
         uuid=uuid, caller_number=_str(raw.get("caller_id_number")),
         direction=_str(raw.get("accountcode")), start_s=start,
         end_s=_int(raw.get("end_stamp"), "end_stamp", start), caller_name=_str(raw.get("caller_id_name")),
-        destination=_str(raw.get("destination_number")), talk_s=_int(raw.get("user_talk_time"), "user_talk_time"),
+        destination=_str(raw.get("destination_number")),
+        talk_s=_int(raw.get("user_talk_time"), "user_talk_time"),
         duration_s=_int(raw.get("duration"), "duration", 0), hangup_cause=_str(raw.get("hangup_cause")),
         gateway=_str(raw.get("gateway")), extensions=tuple(dict.fromkeys(n for n in numbers if n)),
         answered_by=answered,
@@ -123,13 +124,19 @@ def users(data: Any) -> list[SipUser]:
     """``user/get.json``: extensions with their names (disabled ones are kept)."""
     if not isinstance(data, list):
         raise HttpBadAnswer("user/get.json", "not a list", "data is not a list")
-    return [SipUser(_str(u.get("num")), name=_str(u.get("name")))
-            for u in data if isinstance(u, dict) and _str(u.get("num"))]
+    return [
+        SipUser(_str(u.get("num")), name=_str(u.get("name")))
+        for u in data
+        if isinstance(u, dict) and _str(u.get("num"))
+    ]
 
 
 def trunks(data: Any) -> list[Trunk]:
     """``trunks/get.json``: number and description (other fields are not declared)."""
     if not isinstance(data, list):
         raise HttpBadAnswer("trunks/get.json", "not a list", "data is not a list")
-    return [Trunk(_str(t.get("number")), desc=_str(t.get("description")))
-            for t in data if isinstance(t, dict) and _str(t.get("number"))]
+    return [
+        Trunk(_str(t.get("number")), desc=_str(t.get("description")))
+        for t in data
+        if isinstance(t, dict) and _str(t.get("number"))
+    ]

@@ -94,14 +94,20 @@ def record(call: _Open, end: float, domain: str) -> dict[str, Any]:
     for leg, ext in call.legs.items():
         if not ext:
             continue
-        user: dict[str, Any] = {"type": "user", "timestamp": int(start), "uuid": leg, "number": ext,
-                                "end_stamp": int(call.ended.get(leg, end))}
+        user: dict[str, Any] = {
+            "type": "user",
+            "timestamp": int(start),
+            "uuid": leg,
+            "number": ext,
+            "end_stamp": int(call.ended.get(leg, end)),
+        }
         if leg in call.answered:
             user["answered_stamp"] = int(call.answered[leg])
         events.append(user)
     return {
         "uuid": str(a.get("uuid", "")), "caller_id_number": str(a.get("caller_number", "")),
-        "caller_id_name": str(a.get("caller_name", "")), "destination_number": str(a.get("destination_number", "")),
+        "caller_id_name": str(a.get("caller_name", "")),
+        "destination_number": str(a.get("destination_number", "")),
         "from_host": domain, "to_host": domain, "start_stamp": int(start), "end_stamp": int(end),
         "duration": max(0, round(end - start)), "user_talk_time": talk,
         "hangup_cause": "NORMAL_CLEARING", "accountcode": _accountcode(a), "gateway": str(a.get("gate", "")),

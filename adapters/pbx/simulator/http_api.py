@@ -37,9 +37,18 @@ def _ok(data: Any) -> web.Response:
 class SimHttpApi:
     """The HTTP API of one simulated domain (see module docstring)."""
 
-    def __init__(self, domain: str, key: str, engine: Engine, history: HistoryRecorder, *,
-                 session_ttl_s: float = 3600.0, page_limit: int = 1000, slow_s: float = 3.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        domain: str,
+        key: str,
+        engine: Engine,
+        history: HistoryRecorder,
+        *,
+        session_ttl_s: float = 3600.0,
+        page_limit: int = 1000,
+        slow_s: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.domain, self._key, self.engine, self.history = domain, key, engine, history
         self.session_ttl_s, self.page_limit, self.slow_s = session_ttl_s, page_limit, slow_s
         self._clock = clock
@@ -50,9 +59,13 @@ class SimHttpApi:
         self.logins = 0
 
     def add_routes(self, app: web.Application) -> None:
-        for name, handler in (("auth.json", self._auth), ("mongo_history/search.json", self._search),
-                              ("user/get.json", self._users), ("trunks/get.json", self._trunks),
-                              ("call/now.json", self._call_now)):
+        for name, handler in (
+            ("auth.json", self._auth),
+            ("mongo_history/search.json", self._search),
+            ("user/get.json", self._users),
+            ("trunks/get.json", self._trunks),
+            ("call/now.json", self._call_now),
+        ):
             app.router.add_post(f"/{{domain}}/{name}", self._guard(name, handler))
 
     def inject(self, fault: str, times: int = 1) -> None:
@@ -84,6 +97,7 @@ class SimHttpApi:
                 return _fail("WRONG_AUTH_DATA", "session key expired", isNotAuth=True)
             result: web.StreamResponse = await handler(form, malformed=fault == "malformed")
             return result
+
         return run
 
     def _authorized(self, request: web.Request) -> bool:
@@ -124,7 +138,11 @@ class SimHttpApi:
         frm, to = str(form.get("from", "")), str(form.get("to", ""))
         if not frm or not to:
             return _fail("VALIDATION_FAILED", "from and to are required")
-        uuid = self.engine.make_call(frm, to, shown_number=str(form.get("from_orig_number", "")),
-                                     shown_name=str(form.get("from_orig_name", "")),
-                                     gate=str(form.get("gate_from", "")))
+        uuid = self.engine.make_call(
+            frm,
+            to,
+            shown_number=str(form.get("from_orig_number", "")),
+            shown_name=str(form.get("from_orig_name", "")),
+            gate=str(form.get("gate_from", "")),
+        )
         return _ok({"uuid": uuid})

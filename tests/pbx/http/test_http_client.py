@@ -11,7 +11,11 @@ import pytest
 
 from adapters.pbx.http import HttpPbx
 from adapters.pbx.http.errors import (
-    HttpAuthError, HttpDomainError, HttpRateLimited, HttpServerError, HttpUnavailable,
+    HttpAuthError,
+    HttpDomainError,
+    HttpRateLimited,
+    HttpServerError,
+    HttpUnavailable,
 )  # fmt: skip
 from adapters.pbx.simulator import PbxSimulator
 from bot.errors import PbxError
@@ -22,7 +26,9 @@ MISSED = {"from": "79161234567", "name": "Иван", "to": "500", "outcome": "mi
 ANSWERED = {"from": "74957654321", "to": "500", "answered_by": "202", "ring_s": 1, "talk_s": 3}
 
 
-async def test_history_has_missed_and_answered_calls_with_who_rang(sim: PbxSimulator, client: HttpPbx) -> None:
+async def test_history_has_missed_and_answered_calls_with_who_rang(
+    sim: PbxSimulator, client: HttpPbx
+) -> None:
     await play_calls(sim, MISSED, ANSWERED)
     now = int(time.time())
     records = await client.search(now - 60, now + 1)
@@ -43,8 +49,9 @@ async def test_session_key_expiry_mid_run_logs_in_again_once(sim: PbxSimulator, 
     assert client.logins == 3 and sim.http_api.requests.count("auth.json") == 3
 
 
-async def test_a_refused_key_is_a_typed_one_line_error_without_the_key(sim: PbxSimulator,
-                                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_refused_key_is_a_typed_one_line_error_without_the_key(
+    sim: PbxSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     bad = HttpPbx(sim.url, DOMAIN, "wrong-secret-key")
     with pytest.raises(HttpAuthError) as info:
@@ -58,8 +65,9 @@ async def test_a_refused_key_is_a_typed_one_line_error_without_the_key(sim: PbxS
     await other.close()
 
 
-async def test_the_key_and_session_key_never_reach_a_log_line(sim: PbxSimulator, client: HttpPbx,
-                                                              caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_key_and_session_key_never_reach_a_log_line(
+    sim: PbxSimulator, client: HttpPbx, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     sim.http_api.inject("500")
     sim.http_api.inject("isNotAuth")
@@ -78,7 +86,7 @@ async def test_429_backs_off_and_then_succeeds(sim: PbxSimulator, client: HttpPb
 
 async def test_persistent_429_and_5xx_become_typed_errors(sim: PbxSimulator, client: HttpPbx) -> None:
     sim.http_api.inject("429", times=3)
-    with pytest.raises(HttpRateLimited, match="TOO_MANY_REQUESTS|429"):
+    with pytest.raises(HttpRateLimited, match=r"TOO_MANY_REQUESTS|429"):
         await client.trunk_list()
     sim.http_api.inject("500", times=3)
     with pytest.raises(HttpServerError, match="HTTP 500"):
@@ -126,14 +134,17 @@ async def test_long_spans_are_cut_into_7_day_windows(sim: PbxSimulator, client: 
 
 async def test_the_simulator_refuses_a_window_over_7_days(sim: PbxSimulator) -> None:
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{sim.url}/{DOMAIN}/mongo_history/search.json",
-                             data={"start_stamp_from": "0", "start_stamp_to": str(8 * 86400)}) as r:
+        async with http.post(
+            f"{sim.url}/{DOMAIN}/mongo_history/search.json",
+            data={"start_stamp_from": "0", "start_stamp_to": str(8 * 86400)},
+        ) as r:
             body = await r.json()
     assert body["isNotAuth"] is True  # no session header: refused before the window check
     client = HttpPbx(sim.url, DOMAIN, KEY)
     with pytest.raises(PbxError, match="VALIDATION_FAILED"):
-        await client._call("mongo_history/search.json",
-                           {"start_stamp_from": "0", "start_stamp_to": str(8 * 86400)})
+        await client._call(
+            "mongo_history/search.json", {"start_stamp_from": "0", "start_stamp_to": str(8 * 86400)}
+        )
     await client.close()
 
 
