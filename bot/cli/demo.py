@@ -55,6 +55,8 @@ def demo_settings(base: Settings, url: str, key: str, db: str) -> Settings:
             "bot_admins": admins,
             "bot_reg_grace_s": 2.0,
             "bot_flap_window_s": 5.0,
+            "onpbx_http_url": url,  # the simulator serves the HTTP API too (call history)
+            "onpbx_history": "on",
         }
     )
 
@@ -82,6 +84,8 @@ async def run_demo(
             settings.telegram_bot_token.get_secret_value() or settings.slack_bot_token.get_secret_value()
         )
         app = Application(settings, store, chat_adapters=has_tokens)
+        if app.settler is not None:
+            app.settler.delay_s = 0.5  # the simulator's history has a call the moment it ends
         console = ConsoleChat(app.commands, out=out)
         app.add_sender(console)
         print(f"onpbx-bot demo: PBX simulator at {sim.url}, console chat bound to "
