@@ -132,6 +132,7 @@ class Application:
             presence=self.presence,
             settings=settings,
             clock=clock,
+            history=self.http_pbx,
         )
         self.health: Any = None
         if settings.bot_http_port is not None:

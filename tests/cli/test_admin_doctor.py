@@ -122,5 +122,6 @@ def test_doctor_checks_the_http_api_login_in_one_line(tmp_path: Path, simulator:
     wrong = "wrong-http-key-4242"
     done = run_cli(tmp_path, "doctor", ONPBX_KEY=wrong, **env)
     fails = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
-    assert done.returncode == 1 and any(" http-api " in f and "WRONG_API_KEY" in f for f in fails), done.stdout
+    assert done.returncode == 1, done.stdout
+    assert any(" http-api " in f and "WRONG_API_KEY" in f for f in fails), done.stdout
     assert wrong not in done.stdout + done.stderr
