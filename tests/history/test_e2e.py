@@ -4,14 +4,22 @@ the simulator (socket and HTTP API in one process), SQLite, a recording chat."""
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from adapters.pbx.simulator.scenario import parse_scenario
 from bot.history import WATERMARK_KEY
 from tests.faults.harness import until
 from tests.history.rig import ANSWERED, MISSED, HistoryRig, age, now
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def test_a_missed_call_inside_a_gap_is_alerted_once_after_the_reconnect(tmp_path: Path) -> None:
@@ -92,12 +100,16 @@ async def test_http_down_leaves_the_bot_running_and_retrying(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    async with HistoryRig(tmp_path) as rig:
+    async with HistoryRig(tmp_path, bot_http_port=free_port()) as rig, aiohttp.ClientSession() as http:
         rig.sim.http_api.down = True
         await rig.sim.outage(0.4)
         await rig.play(MISSED)
         await until(lambda: rig.settler.failures >= 2, 20.0)
-        assert rig.settler.status()["state"] == "failing"
+        assert rig.app is not None and rig.app.health is not None
+        async with http.get(f"http://127.0.0.1:{rig.app.health.port}/healthz") as resp:
+            health = await resp.json()
+        assert health["history"]["state"] == "failing" and health["history"]["failures"] >= 2
+        assert "HTTP 503" in health["history"]["last_error"] and health["pbx_link"] == "connected"
         await rig.play({**MISSED, "from": "74951231234"})  # live alerts keep flowing meanwhile
         await rig.wait_missed(1)
         rig.sim.http_api.down = False
