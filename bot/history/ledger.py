@@ -8,7 +8,7 @@ the outbox dedup keys (``missed:{call_id}:{chat}``) stand in for it (see reconci
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.domain import MissedCall
@@ -64,6 +64,16 @@ class LiveLedger:
     def add(self, call: LiveCall) -> None:
         """Record a call directly (tests, restored state)."""
         self._calls[call.call_id] = call
+
+    def resolve(self, call_id: str, verdict: Verdict) -> None:
+        """The history decided an uncertain call: keep its verdict (so it is not settled twice)."""
+        call = self._calls.get(call_id)
+        if call is not None:
+            self._calls[call_id] = replace(call, verdict=verdict)
+
+    def uncertain_since(self, since_s: float) -> list[LiveCall]:
+        """Uncertain calls that started after ``since_s`` (still waiting for the history)."""
+        return [c for c in self._calls.values() if c.verdict == "uncertain" and c.start_s >= since_s]
 
     def calls(self) -> list[LiveCall]:
         return list(self._calls.values())

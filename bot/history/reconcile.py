@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from bot.domain import HistoryRecord, MissedCall
-from bot.history.ledger import LiveCall
+from bot.history.ledger import LiveCall, Verdict
 from bot.phone import number_key
 
 MATCH_WINDOW_S = 5.0
@@ -41,6 +41,8 @@ class Settlement:
     answered: tuple[MissedCall, ...] = ()
     digest: tuple[MissedCall, ...] = ()
     matched: int = 0
+    #: uncertain live calls the history decided: (call id, "missed" | "answered")
+    settled: tuple[tuple[str, Verdict], ...] = ()
 
 
 def missed_from(record: HistoryRecord, backfill: str) -> MissedCall:
@@ -95,6 +97,7 @@ def settle(
     alerts: list[MissedCall] = []
     answered: list[MissedCall] = []
     digest: list[MissedCall] = []
+    settled: list[tuple[str, Verdict]] = []
     matched = 0
     for record in records:
         call = index.match(record, country)
@@ -103,11 +106,14 @@ def settle(
             if record.missed:
                 old = now_s - record.start_s > max_age_s
                 (digest if old else alerts).append(missed_from(record, backfill))
-        elif call.verdict == "uncertain" and record.missed:
+            continue
+        if call.verdict == "uncertain":
+            settled.append((call.call_id, "missed" if record.missed else "answered"))
+        if call.verdict == "uncertain" and record.missed:
             base = call.missed or missed_from(record, backfill)
             alerts.append(
                 replace(base, call_id=call.call_id, uncertain=False, backfill=backfill, pbx_id=record.uuid)
             )
         elif call.verdict == "uncertain" and call.alerted and call.missed is not None:
             answered.append(replace(call.missed, uncertain=False, backfill="answered", pbx_id=record.uuid))
-    return Settlement(tuple(alerts), tuple(answered), tuple(digest), matched)
+    return Settlement(tuple(alerts), tuple(answered), tuple(digest), matched, tuple(settled))

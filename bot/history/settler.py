@@ -27,6 +27,10 @@ from bot.ports import CallHistory, Store
 
 logger = logging.getLogger(__name__)
 WATERMARK_KEY = "history.complete_up_to"
+#: an uncertain call the history does not list yet is looked for again after this many seconds,
+#: for up to UNCERTAIN_GIVE_UP_S after it started (then its uncertain alert stands)
+UNCERTAIN_RETRY_S = 30.0
+UNCERTAIN_GIVE_UP_S = 3600.0
 
 
 @dataclass
@@ -65,6 +69,7 @@ class HistorySettler:
         self._gap: _Gap | None = None
         self._gen = 0  # bumped whenever a gap opens or grows: a pass closes only what it read
         self._link_up = True  # passes wait while the link is down (the gap is still growing)
+        self.uncertain_retry_s = UNCERTAIN_RETRY_S
         self._wake = asyncio.Event()
         self.state = "idle"  # idle | pending | ok | failing
         self.last_ok_at: float | None = None
@@ -161,6 +166,9 @@ class HistorySettler:
             country=self._country,
         )
         queued = await self._apply(result, gap.reason, now)
+        for call_id, verdict in result.settled:
+            self.ledger.resolve(call_id, verdict)
+        self._look_again(now)
         if self._gen == gen:  # else the gap grew while we read: the loop reads it again
             self._gap, self._mark = None, now
         await self.persist()
@@ -178,6 +186,13 @@ class HistorySettler:
         if queued and self._on_alert is not None:
             self._on_alert()
         return result
+
+    def _look_again(self, now: float) -> None:
+        """Uncertain calls the history does not list yet (it lags behind the call's end)."""
+        waiting = self.ledger.uncertain_since(now - UNCERTAIN_GIVE_UP_S)
+        if waiting:
+            first = min(c.start_s for c in waiting)
+            asyncio.get_running_loop().call_later(self.uncertain_retry_s, self.uncertain, first)
 
     async def _apply(self, result: Settlement, reason: str, now: float) -> int:
         queued = 0

@@ -172,3 +172,33 @@ async def test_a_gap_that_grows_during_a_pass_stays_open(store: MemoryStore) -> 
     history.search = search  # type: ignore[method-assign]
     await settler.settle_gap()
     assert settler.status()["gap_open"] is True
+
+
+async def test_an_uncertain_call_not_listed_yet_is_looked_for_again(store: MemoryStore) -> None:
+    history, clock = FakeHistory(), Clock()
+    settler = make(store, history, clock, [])
+    settler.uncertain_retry_s = 0.01
+    await settler.start()
+    uncertain = MissedCall("u1", "79161234567", "", ("201",), "500", "", int((NOW - 50) * 1000),
+                           int((NOW - 40) * 1000), "", uncertain=True)
+    settler.ledger.add(LiveCall("u1", "+79161234567", "500", NOW - 50, "uncertain", False, missed=uncertain))
+    task = asyncio.create_task(settler.run())
+    settler.uncertain(NOW - 50)
+    for _ in range(500):
+        if settler.passes >= 1:
+            break
+        await asyncio.sleep(0.001)
+    assert settler.passes >= 1 and await store.pending_for_chat(CHAT) == []
+    history.records.append(rec("u1", NOW - 50))  # the history lists it now
+    for _ in range(2000):
+        if await store.pending_for_chat(CHAT):
+            break
+        await asyncio.sleep(0.001)
+    [entry] = await store.pending_for_chat(CHAT)
+    assert isinstance(entry.alert, MissedCall) and not entry.alert.uncertain
+    assert [c.verdict for c in settler.ledger.calls()] == ["missed"]
+    await asyncio.sleep(0.03)  # let a look-again that was already scheduled run
+    passes = settler.passes
+    await asyncio.sleep(0.05)
+    task.cancel()
+    assert settler.passes == passes  # settled: no more looking
