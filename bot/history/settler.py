@@ -12,16 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.alerts import AlertRouter, missed_key
+from bot.alerts import AlertRouter
 from bot.backoff import Backoff
-from bot.domain import ChatRef, MissedCall, MissedDigest
 from bot.errors import BotError
 from bot.history.ledger import LiveLedger
+from bot.history.queue import queue_settlement
 from bot.history.reconcile import Settlement, settle
 from bot.ports import CallHistory, Store
 
@@ -195,28 +194,9 @@ class HistorySettler:
             asyncio.get_running_loop().call_later(self.uncertain_retry_s, self.uncertain, first)
 
     async def _apply(self, result: Settlement, reason: str, now: float) -> int:
-        queued = 0
-        for missed in result.alerts:
-            for chat in await self._router.missed_targets(missed, now):
-                queued += await self._store.enqueue(missed_key(missed.call_id, chat), chat, missed, now)
-        for missed in result.answered:
-            for chat in await self._router.missed_targets(missed, now):
-                await self._store.upsert_card(missed_key(missed.call_id, chat), chat, missed, now)
-                queued += 1
-        self.alerts += queued
-        return queued + await self._digest(result.digest, reason, now)
-
-    async def _digest(self, calls: tuple[MissedCall, ...], reason: str, now: float) -> int:
-        per_chat: dict[ChatRef, list[MissedCall]] = defaultdict(list)
-        for missed in calls:
-            for chat in await self._router.missed_targets(missed, now):
-                per_chat[chat].append(missed)
-        queued = 0
-        for chat, items in per_chat.items():
-            key = f"missed-digest:{items[0].call_id}:{items[-1].call_id}:{len(items)}:{chat}"
-            queued += await self._store.enqueue(key, chat, MissedDigest(tuple(items), reason), now)
-        self.digests += queued
-        return queued
+        alerts, digests = await queue_settlement(self._store, self._router, result, reason, now)
+        self.alerts, self.digests = self.alerts + alerts, self.digests + digests
+        return alerts + digests
 
     def status(self) -> dict[str, Any]:
         """For ``/healthz``: state, last success, consecutive failures and the last error."""
