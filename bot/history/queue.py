@@ -23,7 +23,7 @@ async def queue_settlement(
     for missed in result.alerts:
         for chat in await router.missed_targets(missed, now):
             alerts += await store.enqueue(missed_key(missed.call_id, chat), chat, missed, now)
-    for missed in result.answered:
+    for missed in (*result.answered, *result.confirmed):
         for chat in await router.missed_targets(missed, now):
             await store.upsert_card(missed_key(missed.call_id, chat), chat, missed, now)
             alerts += 1

@@ -13,9 +13,9 @@ the same destination (what was dialled); the nearest start wins.
   than ``max_age_s`` before now it goes into the chat's digest instead. A call the bot alerted
   before a restart has the same uuid, so the outbox dedup key ``missed:{uuid}:{chat}`` stops a
   second alert even though the ledger forgot it.
-- live verdict uncertain: missed -> its alert (under the live call id, so once: the dedup key
-  absorbs it if the uncertain alert already went); answered -> if an uncertain alert went, it is
-  updated to say "answered" (same outbox row), else nothing.
+- live verdict uncertain: missed -> its alert, once (under the live call id); an uncertain alert
+  that already went is rewritten in place without the doubt. Answered -> an uncertain alert that
+  went is rewritten in place to say "answered"; none went: nothing.
 - live verdict missed or answered (certain): nothing — exactly once across live and backfill.
 - no live match, answered or not inbound: nothing.
 """
@@ -43,6 +43,8 @@ class Settlement:
     matched: int = 0
     #: uncertain live calls the history decided: (call id, "missed" | "answered")
     settled: tuple[tuple[str, Verdict], ...] = ()
+    #: posted uncertain alerts the history confirmed missed: rewritten in place, no longer uncertain
+    confirmed: tuple[MissedCall, ...] = ()
 
 
 def missed_from(record: HistoryRecord, backfill: str) -> MissedCall:
@@ -98,6 +100,7 @@ def settle(
     answered: list[MissedCall] = []
     digest: list[MissedCall] = []
     settled: list[tuple[str, Verdict]] = []
+    confirmed: list[MissedCall] = []
     matched = 0
     for record in records:
         call = index.match(record, country)
@@ -109,11 +112,15 @@ def settle(
             continue
         if call.verdict == "uncertain":
             settled.append((call.call_id, "missed" if record.missed else "answered"))
-        if call.verdict == "uncertain" and record.missed:
+        if call.verdict == "uncertain" and record.missed and call.alerted and call.missed is not None:
+            confirmed.append(replace(call.missed, uncertain=False, pbx_id=record.uuid))
+        elif call.verdict == "uncertain" and record.missed:
             base = call.missed or missed_from(record, backfill)
             alerts.append(
                 replace(base, call_id=call.call_id, uncertain=False, backfill=backfill, pbx_id=record.uuid)
             )
         elif call.verdict == "uncertain" and call.alerted and call.missed is not None:
             answered.append(replace(call.missed, uncertain=False, backfill="answered", pbx_id=record.uuid))
-    return Settlement(tuple(alerts), tuple(answered), tuple(digest), matched, tuple(settled))
+    return Settlement(
+        tuple(alerts), tuple(answered), tuple(digest), matched, tuple(settled), tuple(confirmed)
+    )

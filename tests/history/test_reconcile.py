@@ -88,10 +88,16 @@ CASES = [
         ([], [], []),
     ),
     (
-        "uncertain, history missed: its alert under the live id",
+        "uncertain never alerted, history missed: its alert under the live id",
+        [rec("h9")],
+        [live("leg-a", "uncertain", start=T + 2, alerted=False)],
+        (["leg-a"], [], []),
+    ),
+    (
+        "uncertain and alerted, history missed: no new alert (the posted one loses its doubt)",
         [rec("h9")],
         [live("leg-a", "uncertain", start=T + 2)],
-        (["leg-a"], [], []),
+        ([], [], []),
     ),
     (
         "uncertain and alerted, history answered: updated",
@@ -161,6 +167,12 @@ def test_backfilled_alerts_carry_the_reason_and_the_record() -> None:
         T * 1000,
     )
     assert not m.uncertain
+
+
+def test_a_confirmed_uncertain_alert_is_rewritten_without_doubt() -> None:
+    got = decide([rec("h9")], [live("leg-a", "uncertain", start=T + 2)])
+    assert [(m.call_id, m.uncertain, m.pbx_id) for m in got.confirmed] == [("leg-a", False, "h9")]
+    assert got.settled == (("leg-a", "missed"),)
 
 
 def test_an_answered_settlement_clears_uncertainty_and_says_answered() -> None:
