@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     onpbx_events: str = "calls,blf,registration"
     onpbx_command_timeout: float = Field(10.0, gt=0)
     onpbx_max_frame: int = Field(1 << 20, gt=0)
+    onpbx_http_url: str = "https://api2.onlinepbx.ru"  # HTTP API: {url}/{domain}/...
+    onpbx_history: Literal["on", "off"] = "on"  # settle gaps from the call history
 
     # Telegram
     telegram_bot_token: SecretStr = SecretStr("")
@@ -58,6 +60,7 @@ class Settings(BaseSettings):
     bot_call_ttl_s: float = Field(4 * 3600.0, gt=0)
     bot_dial_per_minute: int = Field(5, ge=1)
     bot_retention_days: float = Field(30.0, gt=0)  # delivered outbox, stale calls, audit
+    bot_backfill_max_h: float = Field(24.0, gt=0)  # older backfilled missed calls: one digest
 
     @field_validator("bot_timezone")
     @classmethod

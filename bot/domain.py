@@ -231,7 +231,8 @@ class MissedCall:
     #: known until the call history settles it (the alert says so plainly)
     uncertain: bool = False
     #: "" when seen live; else why it was found in the call history: "offline" (the bot was not
-    #: running) or "link_down" (the PBX link was down)
+    #: running) or "link_down" (the PBX link was down); "answered": the history settled an
+    #: uncertain alert as answered after all (its outbox row is updated to say so)
     backfill: str = ""
     pbx_id: str = ""  # the PBX's own call uuid when known (API 3.0 call_uuid, history uuid)
 
@@ -274,12 +275,24 @@ class CallCard:
     kind: Literal["card"] = "card"
 
 
-Alert = MissedCall | RegistrationChange | CallCard
+@dataclass(frozen=True, slots=True)
+class MissedDigest:
+    """Missed calls found in the call history after a long outage (older than
+    ``BOT_BACKFILL_MAX_H``), sent to a chat as one message; ``backfill`` as in MissedCall."""
 
-_ALERT_TYPES: dict[str, type[MissedCall] | type[RegistrationChange] | type[CallCard]] = {
+    calls: tuple[MissedCall, ...]
+    backfill: str = "offline"
+
+    kind: Literal["missed_digest"] = "missed_digest"
+
+
+Alert = MissedCall | RegistrationChange | CallCard | MissedDigest
+
+_ALERT_TYPES: dict[str, type[MissedCall] | type[RegistrationChange] | type[CallCard] | type[MissedDigest]] = {
     "missed": MissedCall,
     "registration": RegistrationChange,
     "card": CallCard,
+    "missed_digest": MissedDigest,
 }
 
 
@@ -291,6 +304,8 @@ def alert_to_dict(alert: Alert) -> dict[str, Any]:
 def alert_from_dict(data: dict[str, Any]) -> Alert:
     cls = _ALERT_TYPES[data["kind"]]
     values = dict(data)
+    if "calls" in values:
+        values["calls"] = tuple(alert_from_dict({**c, "kind": "missed"}) for c in values["calls"])
     if "extensions" in values:
         values["extensions"] = tuple(values["extensions"])
     return cls(**values)

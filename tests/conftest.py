@@ -36,6 +36,14 @@ def node_dir() -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _no_call_history_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ONPBX_HISTORY defaults to on and ONPBX_HTTP_URL to the real vendor host: keep every test
+    hermetic by turning it off; the history tests (tests/history, tests/pbx/http) turn it on
+    with ONPBX_HTTP_URL pointing at the simulator."""
+    monkeypatch.setenv("ONPBX_HISTORY", "off")
+
+
+@pytest.fixture(autouse=True)
 def _restore_logging() -> object:
     """Tests that run the CLI in-process call ``setup_logging``, which replaces the root handler
     (with one on a captured stream that closes) and quiets SDK loggers: undo that after each

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = frozenset(
     {"aiogram", "slack_bolt", "slack_sdk", "sqlite_utils", "aiohttp", "adapters", "storage"}
 )
-ROOMS = ("tracking", "alerts", "delivery", "commands", "cli")
+ROOMS = ("tracking", "alerts", "delivery", "commands", "history", "cli")
 
 
 def imported_roots(source: str) -> set[str]:

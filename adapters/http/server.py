@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -25,6 +26,8 @@ class Probe:
     link_state: Callable[[], str]
     outbox_depth: Callable[[], Awaitable[int]]
     counters: Callable[[], dict[str, tuple[str, float]]]
+    #: the call-history settler's status (state, last_ok_at, failures, last_error), if enabled
+    history: Callable[[], dict[str, Any]] | None = None
 
 
 class _Collector(Collector):
@@ -60,7 +63,9 @@ class HealthServer:
         state = self.probe.link_state()
         depth = await self.probe.outbox_depth()
         status = "ok" if state == "connected" else "degraded"
-        body = {"status": status, "pbx_link": state, "outbox_depth": depth}
+        body: dict[str, Any] = {"status": status, "pbx_link": state, "outbox_depth": depth}
+        if self.probe.history is not None:
+            body["history"] = self.probe.history()
         return web.json_response(body, status=200 if state == "connected" else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:

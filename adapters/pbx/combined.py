@@ -9,11 +9,15 @@ falls back to HTTP while the socket is down, so ``/call`` and Call back work dur
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from bot.domain import SipUser, Trunk
-from bot.errors import PbxNotSupported, PbxUnavailable
+from bot.errors import PbxError, PbxNotSupported, PbxUnavailable
 from bot.ports import PbxApi
+
+logger = logging.getLogger(__name__)
 
 
 class Unsupported:
@@ -163,7 +167,20 @@ class CombinedPbx:
         return await self._pick("trunk_list").trunk_list()
 
     async def user_list(self) -> list[SipUser]:
-        return await self._pick("user_list").user_list()
+        """The socket's list (registered phones) with names filled in from the HTTP API's
+        ``user/get.json`` where the socket gave none (``/who`` shows them); when HTTP fails, the
+        socket's list as it is. Without a socket ``user_list``, the HTTP one."""
+        source = self._pick("user_list")
+        users = await source.user_list()
+        http = self._http_for("user_list")
+        if http is None or source is http or all(u.name for u in users):
+            return users
+        try:
+            names = {u.uid: u.name for u in await http.user_list() if u.name}
+        except PbxError as exc:
+            logger.info("names from the HTTP API unavailable: %s", exc)
+            return users
+        return [u if u.name or u.uid not in names else replace(u, name=names[u.uid]) for u in users]
 
     async def message(self, data: str, target: str = "domain") -> None:
         await self._pick("message").message(data, target)

@@ -12,8 +12,19 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.alerts.backfill_text import backfill_line, digest_key
 from bot.alerts.causes import cause_words
-from bot.domain import Alert, Button, CallCard, ChatSettings, MissedCall, OutMessage, RegistrationChange, Span
+from bot.domain import (
+    Alert,
+    Button,
+    CallCard,
+    ChatSettings,
+    MissedCall,
+    MissedDigest,
+    OutMessage,
+    RegistrationChange,
+    Span,
+)  # fmt: skip
 from bot.i18n import register, t
 from bot.phone import format_number
 from bot.text import flat
@@ -122,7 +133,17 @@ class Renderer:
             return self._missed(alert, chat)
         if isinstance(alert, RegistrationChange):
             return self._registration(alert, chat)
+        if isinstance(alert, MissedDigest):
+            return self._missed_digest(alert, chat)
         return self._card(alert, chat)
+
+    def _missed_digest(self, d: MissedDigest, chat: ChatSettings) -> OutMessage:
+        """One message for many missed calls found in the call history after a long outage."""
+        lines = [self._line(c, chat) for c in d.calls[:MAX_DIGEST_LINES]]
+        if len(d.calls) > MAX_DIGEST_LINES:
+            lines.append(t(chat.language, "render.more", n=len(d.calls) - MAX_DIGEST_LINES))
+        heading = plural(chat.language, digest_key(d.backfill), len(d.calls))
+        return OutMessage((Span("📵 "), Span(heading, "bold"), Span("\n" + "\n".join(lines))))
 
     def render_digest(self, alerts: list[Alert], chat: ChatSettings) -> OutMessage:
         lang = chat.language
@@ -168,7 +189,11 @@ class Renderer:
         lines.append(t(lang, "render.ring", dur=duration(lang, m.ended_ms - m.started_ms)))
         if m.hangup_cause:
             lines.append(t(lang, "render.cause", cause=flat(cause_words(m.hangup_cause, lang))))
+        if m.backfill:
+            lines.append(backfill_line(lang, m.backfill))
         title = t(lang, "render.missed_internal" if m.internal else "render.missed")
+        if m.backfill == "answered":
+            title = t(lang, "backfill.answered_title")
         buttons: tuple[tuple[Button, ...], ...] = ()
         if not is_hidden(m.caller_number):
             buttons = ((Button(t(lang, "render.btn_call"), "call", m.caller_number.strip()),),)
@@ -232,6 +257,8 @@ class Renderer:
             key = "render.line_online" if alert.online else "render.line_offline"
             text = t(lang, key, ext=flat(alert.ext))
             return f"{self._time(alert.at_ms, chat, '%H:%M')} {text}"
+        if isinstance(alert, MissedDigest):
+            return plural(lang, digest_key(alert.backfill), len(alert.calls))
         who = self._who(alert.caller_number, alert.caller_name, lang)
         status = self._status(alert, lang)
         return f"{self._time(alert.started_ms, chat, '%H:%M')} {who} → {flat(alert.callee)}: {status}"

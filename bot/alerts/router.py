@@ -16,6 +16,11 @@ from bot.tracking import CallUpdate
 logger = logging.getLogger(__name__)
 
 
+def missed_key(call_id: str, chat: ChatRef) -> str:
+    """The outbox dedup key of a missed-call alert: one per call per chat, live or backfilled."""
+    return f"missed:{call_id}:{chat}"
+
+
 class AlertRouter:
     """Turns tracker output into outbox entries; returns how many were enqueued or updated."""
 
@@ -54,6 +59,16 @@ class AlertRouter:
         return count
 
     async def _route_missed(self, missed: MissedCall, now: float) -> int:
+        count = 0
+        for chat in await self.missed_targets(missed, now):
+            count += await self._store.enqueue(missed_key(missed.call_id, chat), chat, missed, now)
+        if count:
+            logger.info("missed call %s: %d alert(s) queued", missed.call_id, count)
+        return count
+
+    async def missed_targets(self, missed: MissedCall, now: float) -> list[ChatRef]:
+        """The active chats that want an alert for ``missed`` (bound to a ringing extension, or
+        watching every missed call), each once."""
         settings = await self._chat_settings(now)
 
         def wants(s: ChatSettings | None, flag: str) -> bool:
@@ -72,12 +87,7 @@ class AlertRouter:
         for chat, s in settings.items():
             if wants(s, "alert_all_missed"):
                 targets[chat] = None
-        count = 0
-        for chat in targets:
-            count += await self._store.enqueue(f"missed:{missed.call_id}:{chat}", chat, missed, now)
-        if count:
-            logger.info("missed call %s: %d alert(s) queued", missed.call_id, count)
-        return count
+        return list(targets)
 
     async def _route_card(self, card: CallCard, now: float) -> int:
         settings = await self._chat_settings(now)

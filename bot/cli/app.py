@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.pbx.combined import CombinedPbx
+from adapters.pbx.http import HttpPbx
 from adapters.pbx.v2.client import LinkState, PbxClient
 from adapters.pbx.v3.client import SocketClient
 from bot.alerts import AlertRouter, EventPipeline, Renderer
@@ -23,10 +24,11 @@ from bot.commands import CommandService
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.domain import ActionReply, ChatAction, ChatCommand, ChatRef, OutMessage
-from bot.errors import BotError, PbxNotSupported
+from bot.errors import BotError
 from bot.events import PbxEvent
+from bot.history import HistorySettler, LedgerRouter, LiveLedger
 from bot.i18n import LANGUAGES
-from bot.ports import ChatCore, ChatSender, PbxApi, Store
+from bot.ports import ChatCore, ChatSender, Store
 from bot.tracking import CallTracker, Presence, RegistrationTracker
 
 logger = logging.getLogger(__name__)
@@ -42,12 +44,6 @@ PRUNE_FIRST_S = 60.0
 PRUNE_EVERY_S = 3600.0
 #: how long a finished 3.0 call waits for the PBX's call_end verdict before the legs decide
 CALL_END_WAIT_S = 10.0
-
-
-def http_pbx(settings: Settings) -> PbxApi | None:
-    """The HTTP API source (click-to-call, users, trunks) beside the socket; None until the HTTP
-    client (adapters/pbx/http) is wired here. Without it 3.0 offers only transfer/bridge/hangup."""
-    return None
 
 
 class TimedCore:
@@ -104,7 +100,9 @@ class Application:
             grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock
         )
         self.presence = Presence(self.registrations)
-        self.router = AlertRouter(store)
+        self.ledger = LiveLedger(settings.bot_country)
+        self.settler: HistorySettler | None = None
+        self.router: AlertRouter = LedgerRouter(store, self.ledger, on_uncertain=self._uncertain)
         self.worker = DeliveryWorker(store, {}, Renderer(settings.bot_country), clock=clock)
         self.pipeline = EventPipeline(
             store,
@@ -115,10 +113,18 @@ class Application:
             clock=clock,
             on_alert=self.worker.wake,
         )
+        self.http_pbx = HttpPbx(settings.onpbx_http_url, settings.onpbx_domain,
+                                settings.onpbx_key.get_secret_value(), timeout=settings.onpbx_command_timeout)
+        if settings.onpbx_history == "on":
+            self.settler = HistorySettler(
+                self.http_pbx, store, self.router, self.ledger, country=settings.bot_country,
+                max_age_s=settings.bot_backfill_max_h * 3600.0, clock=clock, on_alert=self.worker.wake)
         #: "2" or "3"; in auto mode without ONPBX_URL, provisional until start() has chosen
         self.api = pbx_choice.explicit(settings) or "3"
         self.pbx: PbxClient | SocketClient = self._pbx_link(self.api, self._queue_event)
-        self.pbx_api = CombinedPbx(self.pbx, http_pbx(settings), lambda: self.pbx.connected)
+        #: commands: the socket where its API has them, HTTP for the rest (API 3.0: click-to-call,
+        #: users, trunks) and for click-to-call while the socket is down; names for /who from HTTP
+        self.pbx_api = CombinedPbx(self.pbx, self.http_pbx, lambda: self.pbx.connected)
         self.commands = CommandService(
             store=store,
             pbx=self.pbx_api,
@@ -126,6 +132,7 @@ class Application:
             presence=self.presence,
             settings=settings,
             clock=clock,
+            history=self.http_pbx,
         )
         self.health: Any = None
         if settings.bot_http_port is not None:
@@ -189,6 +196,7 @@ class Application:
             link_state=lambda: self.link_state.name.lower(),
             outbox_depth=self.store.outbox_depth,
             counters=self.counters,
+            history=self.settler.status if self.settler is not None else None,
         )
         return HealthServer(probe, port=port)
 
@@ -208,6 +216,10 @@ class Application:
             "alerts_delivered": ("Outbox entries delivered", float(self.worker.delivered)),
             "delivery_failures": ("Failed delivery attempts", float(self.worker.failed_attempts)),
             "digests": ("Digest messages sent", float(self.worker.digests)),
+            "history_malformed": ("Call-history records skipped as malformed",
+                                  float(self.http_pbx.malformed_records)),
+            "history_alerts": ("Alerts queued from the call history",
+                               float(self.settler.alerts + self.settler.digests if self.settler else 0)),
         }
 
     def add_sender(self, sender: ChatSender) -> None:
@@ -217,12 +229,22 @@ class Application:
         self.link_state = state
         if state == LinkState.CONNECTED:
             self._spawn(self._seed_users(), "seed users")
+        if self.settler is not None:
+            # every reconnect: the call history settles what the link lost
+            (self.settler.link_up if state == LinkState.CONNECTED else self.settler.link_down)()
+
+    def _uncertain(self, started_s: float) -> None:
+        if self.settler is not None:
+            self.settler.uncertain(started_s)
 
     async def _seed_users(self) -> None:
+        """Seed who is registered from the socket's own ``user_list`` (API 2.0: registered SIP
+        users). API 3.0 has none: the HTTP API's user/get.json lists configured extensions, not
+        registrations, so it only gives names; there registration events alone tell who is online."""
+        if "user_list" not in self.pbx.capabilities:
+            return
         try:
-            users = await self.pbx_api.user_list()
-        except PbxNotSupported:
-            return  # API 3.0 without the HTTP source: no user list; events still tell who is online
+            users = await self.pbx.user_list()
         except BotError as exc:
             logger.warning("user_list after connect failed: %s", exc)
             return
@@ -246,6 +268,8 @@ class Application:
     async def _consume_events(self) -> None:
         while True:
             event = await self._events.get()
+            if self.settler is not None and self.link_state == LinkState.CONNECTED:
+                self.settler.saw_event(self.clock())
             try:
                 await self.pipeline.handle(event)
             finally:
@@ -272,6 +296,16 @@ class Application:
             except BotError as exc:
                 logger.warning("periodic tick failed: %s", exc)
             await self.prune_if_due(time.monotonic())
+            await self._persist_watermark()
+
+    async def _persist_watermark(self) -> None:
+        """Store the call-history watermark (a no-op when it did not move)."""
+        if self.settler is None:
+            return
+        try:
+            await self.settler.persist()
+        except BotError as exc:
+            logger.warning("history watermark not stored: %s", exc)
 
     async def prune_if_due(self, now: float) -> bool:
         """Prune when monotonic ``now`` reached :attr:`next_prune_at`; schedules the next run."""
@@ -299,6 +333,9 @@ class Application:
         await self.pipeline.restore()
         if pbx_choice.explicit(self.settings) is None:
             await self._choose_api()
+        if self.settler is not None:
+            await self.settler.start()
+            self._spawn(self.settler.run(), "call history")
         if self.health is not None:
             await self.health.start()
         self._spawn(self._consume_events(), "event pipeline")
@@ -314,6 +351,9 @@ class Application:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.pbx.close(), 1.5)
         await self._drain_events()
+        await self._persist_watermark()
+        with contextlib.suppress(Exception):
+            await self.http_pbx.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.worker.stop(), 1.5)
         stops = [asyncio.wait_for(a.stop(), 3.0) for a in self.adapters]

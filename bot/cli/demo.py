@@ -45,7 +45,7 @@ SCRIPT = (
 )
 
 
-def demo_settings(base: Settings, url: str, key: str, db: str) -> Settings:
+def demo_settings(base: Settings, url: str, key: str, db: str, http_url: str | None = None) -> Settings:
     admins = ",".join(filter(None, [base.bot_admins, f"{USER.platform}:{USER.user_id}"]))
     return base.model_copy(
         update={
@@ -57,6 +57,8 @@ def demo_settings(base: Settings, url: str, key: str, db: str) -> Settings:
             "bot_admins": admins,
             "bot_reg_grace_s": 2.0,
             "bot_flap_window_s": 5.0,
+            "onpbx_http_url": http_url or url,  # the simulator serves the HTTP API too
+            "onpbx_history": "on",
         }
     )
 
@@ -80,13 +82,15 @@ async def run_demo(
     sim = sim_cls(DEMO_DOMAIN, key, seed=seed, rate_per_min=0.0, heartbeat_interval=10.0)
     await sim.start("127.0.0.1", 0)
     with tempfile.TemporaryDirectory(prefix="onpbx-demo-") as tmp:
-        settings = demo_settings(base, sim.url, key, str(Path(tmp) / "demo.sqlite3"))
+        settings = demo_settings(base, sim.url, key, str(Path(tmp) / "demo.sqlite3"), sim.http_url)
         store = await SqliteStore.open(settings.bot_db)
         await _bootstrap(store, settings)
         has_tokens = bool(
             settings.telegram_bot_token.get_secret_value() or settings.slack_bot_token.get_secret_value()
         )
         app = Application(settings, store, chat_adapters=has_tokens)
+        if app.settler is not None:
+            app.settler.delay_s = 0.5  # the simulator's history has a call the moment it ends
         console = ConsoleChat(app.commands, out=out)
         app.add_sender(console)
         print(f"onpbx-bot demo: PBX simulator (API {api}.0) at {sim.url}, console chat bound to "

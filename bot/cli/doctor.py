@@ -1,5 +1,6 @@
-"""``onpbx-bot doctor``: checks settings, database, PBX handshake and chat tokens; says what is
-wrong in one line per check. Exit 0 when every configured part works, 1 otherwise.
+"""``onpbx-bot doctor``: checks settings, database, PBX handshake, HTTP API login (when
+ONPBX_HISTORY=on) and chat tokens; says what is wrong in one line per check. Exit 0 when every
+configured part works, 1 otherwise.
 
 Strategy: each check returns (ok, text) and never raises; texts name settings, never values.
 """
@@ -52,6 +53,20 @@ async def _pbx(settings: Settings) -> str:
     return f"{settings.pbx_base_url}: handshake ok (heartbeat timeout {answer.heartbeat_timeout:g} s)"
 
 
+async def _http_api(settings: Settings) -> str:
+    """The HTTP API key exchange (``auth.json``), as the call history will do it."""
+    from adapters.pbx.http import HttpPbx
+
+    settings.require_pbx()
+    client = HttpPbx(settings.onpbx_http_url, settings.onpbx_domain, settings.onpbx_key.get_secret_value(),
+                     timeout=settings.onpbx_command_timeout, attempts=2)
+    try:
+        await client.login()
+    finally:
+        await client.close()
+    return f"{settings.onpbx_http_url}: HTTP API login ok (call history on)"
+
+
 async def _adapter_check(adapter: Any) -> str:
     try:
         return str(await adapter.check())
@@ -68,6 +83,8 @@ def _checks(settings: Settings) -> list[Check]:
         ("database", lambda: _database(settings)),
         ("pbx", lambda: _pbx(settings)),
     ]
+    if settings.onpbx_history == "on":
+        checks.append(("http-api", lambda: _http_api(settings)))
     if settings.telegram_bot_token.get_secret_value():
         from adapters.telegram import TelegramAdapter
 

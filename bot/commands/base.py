@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.domain import ActiveCall, Button, ChatCommand, ChatSettings, OutMessage, Role, Span
 from bot.errors import InvalidArgument
 from bot.i18n import register, t
-from bot.ports import CallsView, PbxApi, PresenceView, Store
+from bot.ports import CallHistory, CallsView, PbxApi, PresenceView, Store
 from bot.text import flat
 
 register(
@@ -51,6 +51,7 @@ class Deps:
     confirmations: Confirmations = field(default_factory=Confirmations)
     limiter: DialRateLimiter = field(default_factory=lambda: DialRateLimiter(5))
     pairing: PairingThrottle = field(default_factory=PairingThrottle)
+    history: CallHistory | None = None  # the PBX's call history (/history), when configured
 
 
 @dataclass

@@ -38,6 +38,7 @@ LEAST_ROLE: dict[str, Role] = {
     "who": Role.VIEWER,
     "calls": Role.VIEWER,
     "trunks": Role.VIEWER,
+    "history": Role.VIEWER,
     **{key: Role.OPERATOR for key in NEEDS_BINDING},
     **{
         key: Role.ADMIN

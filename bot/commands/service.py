@@ -14,6 +14,7 @@ from collections.abc import Callable
 from bot.commands import admin as cmd_admin
 from bot.commands import calls as cmd_calls
 from bot.commands import chat as cmd_chat
+from bot.commands import history as cmd_history
 from bot.commands import pbx as cmd_pbx
 from bot.commands.base import Ctx, Deps, Handler
 from bot.commands.dialpolicy import DialRateLimiter
@@ -31,7 +32,7 @@ from bot.errors import (
     StorageError,
 )
 from bot.i18n import register, t
-from bot.ports import CallsView, PbxApi, PresenceView, Store
+from bot.ports import CallHistory, CallsView, PbxApi, PresenceView, Store
 from bot.text import flat
 
 logger = logging.getLogger(__name__)
@@ -99,12 +100,14 @@ class CommandService:
         presence: PresenceView,
         settings: Settings,
         clock: Callable[[], float] = time.time,
+        history: CallHistory | None = None,
     ) -> None:
         self._deps = Deps(store, pbx, calls, presence, settings, clock,
-                          limiter=DialRateLimiter(settings.bot_dial_per_minute))
+                          limiter=DialRateLimiter(settings.bot_dial_per_minute), history=history)
         self._throttle = StrangerThrottle()
         self._handlers: dict[str, Handler] = {
             **cmd_chat.HANDLERS, **cmd_calls.HANDLERS, **cmd_pbx.HANDLERS, **cmd_admin.HANDLERS,
+            **cmd_history.HANDLERS,
         }
 
     async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:

@@ -28,7 +28,10 @@ class Plan:
 
 
 def is_card(entry: OutboxEntry) -> bool:
-    return entry.alert.kind == "card"
+    """A call card, or an alert already posted whose content changed since: both are edited."""
+    return entry.alert.kind == "card" or (
+        entry.message_id is not None and entry.version > entry.delivered_version
+    )
 
 
 def _stale_card(entry: OutboxEntry, settings: ChatSettings) -> bool:

@@ -199,7 +199,10 @@ class DeliveryWorker:
         if plan.action == "card":
             await self._ledger.mark([head.id], message_id, head.version)
         else:
-            await self._ledger.mark([e.id for e in plan.entries])
+            # a single alert keeps its message id, so an update of it (the call history settling
+            # an uncertain missed call as answered) edits that message like a card
+            message_ref = message_id if plan.action == "single" else None
+            await self._ledger.mark([e.id for e in plan.entries], message_ref)
         self.messages += 1
         if plan.action == "digest":
             self.digests += 1

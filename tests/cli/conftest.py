@@ -30,7 +30,8 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     """A controlled environment: PATH, PYTHONPATH=repo, HOME=home, plus ``extra``."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONPATH": str(ROOT),
            "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
-           "BOT_DB": str(home / "bot.sqlite3")}
+           "BOT_DB": str(home / "bot.sqlite3"),
+           "ONPBX_HISTORY": "off"}  # hermetic: its default HTTP URL is the vendor's (tests turn it on)
     env.update(extra)
     return env
 

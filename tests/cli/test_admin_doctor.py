@@ -110,3 +110,18 @@ def test_simulate_help_and_banner(tmp_path: Path, simulator: Sim) -> None:
     assert done.returncode == 0 and "--domain" in done.stdout and "--key" in done.stdout
     assert simulator.first_line.strip() == f"onlinePBX simulator for {SIM_DOMAIN} at {simulator.url}"
     assert SIM_KEY not in simulator.first_line
+
+
+def test_doctor_checks_the_http_api_login_in_one_line(tmp_path: Path, simulator: Sim) -> None:
+    env = {"ONPBX_DOMAIN": SIM_DOMAIN, "ONPBX_URL": simulator.url, "ONPBX_HTTP_URL": simulator.url,
+           "ONPBX_HISTORY": "on"}
+    done = run_cli(tmp_path, "doctor", ONPBX_KEY=SIM_KEY, **env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [line] = [line for line in done.stdout.splitlines() if " http-api " in line]
+    assert line.startswith("ok") and "HTTP API login ok" in line
+    wrong = "wrong-http-key-4242"
+    done = run_cli(tmp_path, "doctor", ONPBX_KEY=wrong, **env)
+    fails = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert done.returncode == 1, done.stdout
+    assert any(" http-api " in f and "WRONG_API_KEY" in f for f in fails), done.stdout
+    assert wrong not in done.stdout + done.stderr

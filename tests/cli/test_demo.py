@@ -47,6 +47,7 @@ def test_scripted_demo_shows_each_alert_once(tmp_path: Path) -> None:
     assert "> /call 79161234567" in out and "Звоню на 79161234567 с 201: возьмите трубку на 201." in out
     assert "> /call +44 20 7946 0958" in out and "Звонки за границу запрещены" in out
     assert out.rstrip().endswith("demo finished.")
+    assert out.count("пока не было связи с АТС") == 1, out  # the call missed during the socket gap
 
 
 @pytest.mark.timeout(30)

@@ -1,5 +1,5 @@
 """/help and the menus on the real 3.0 composition: the socket client (transfer, bridge, hangup)
-inside CombinedPbx, with the HTTP source not wired yet (``http_pbx`` -> None) and with one."""
+inside CombinedPbx, without an HTTP source and with one (the app always wires the HTTP API)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pytest
 
 from adapters.pbx.combined import CombinedPbx, Unsupported
 from adapters.pbx.v3.client import SocketClient
-from bot.cli.app import http_pbx
+from bot.cli.app import Application
 from bot.config import Settings
+from storage.memory import MemoryStore
 from tests.commands.test_capabilities import MISSING_ON_V3
 from tests.fakes import Conversation
 
@@ -32,8 +33,12 @@ def conversation(http: Unsupported | None) -> Conversation:
     return conv
 
 
-def test_the_app_wires_no_http_source_yet() -> None:
-    assert http_pbx(Settings(_env_file=None)) is None  # type: ignore[call-arg]
+def test_the_app_on_3_0_serves_click_to_call_users_and_trunks_over_http() -> None:
+    settings = Settings(_env_file=None, onpbx_domain="x.onpbx.ru", onpbx_key="k", onpbx_api="3")  # type: ignore[call-arg]
+    app = Application(settings, MemoryStore())
+    assert app.pbx_api.api_name == "3.0"
+    assert app.pbx_api.capabilities == {"transfer", "bridge", "hangup_call",
+                                        "make_call", "user_list", "trunk_list"}
 
 
 @pytest.mark.parametrize("with_http", [False, True])

@@ -7,7 +7,7 @@ import pytest
 from bot.commands.policy import KNOWN, decide, effective_role
 from bot.domain import Role
 
-VIEWER_CMDS = ("who", "calls", "trunks")
+VIEWER_CMDS = ("who", "calls", "trunks", "history")
 OPERATOR_CMDS = ("call", "hangup", "transfer", "listen", "sipmsg")
 ADMIN_CMDS = ("call:from", "bridge", "bind", "unbind", "reboot", "reloadgw", "flushreg", "broadcast",
               "subscribe", "settings:set", "dial", "grant", "revoke", "admins", "audit")

@@ -87,7 +87,8 @@ class BotRig:
 
     async def __aenter__(self) -> BotRig:
         await self.sim.start()
-        self.settings = settings_for(self.sim.url, self.db, **self.extra)
+        self.settings = settings_for(self.sim.url, self.db, **{"onpbx_http_url": self.sim.http_url,
+                                                                **self.extra})
         await self.start_bot()
         return self
 

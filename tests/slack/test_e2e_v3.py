@@ -35,6 +35,7 @@ async def app3(standin: SlackStandIn, sim3: PbxSimulatorV3) -> AsyncIterator[App
     settings = slack_settings(
         slack_bot_token=SecretStr("xoxb-e2e-token"), slack_app_token=SecretStr("xapp-e2e-token"),
         slack_api_url=standin.api_url, onpbx_domain=DOMAIN, onpbx_key=SecretStr(KEY), onpbx_url=sim3.url,
+        onpbx_http_url=sim3.http_url,
         bot_admins=f"slack:{ADMIN}", bot_language="en", bot_reg_grace_s=0.0,
     )  # fmt: skip
     application = Application(settings, MemoryStore())

@@ -33,7 +33,7 @@ async def sim3() -> AsyncIterator[PbxSimulatorV3]:
 @pytest.fixture
 async def app3(api: StandIn, sim3: PbxSimulatorV3) -> AsyncIterator[Application]:
     settings = settings_for(
-        api, onpbx_domain=DOMAIN, onpbx_key=SecretStr(KEY), onpbx_url=sim3.url,
+        api, onpbx_domain=DOMAIN, onpbx_key=SecretStr(KEY), onpbx_url=sim3.url, onpbx_http_url=sim3.http_url,
         bot_admins=f"telegram:{ADMIN}", bot_language="en", bot_reg_grace_s=0.0,
     )
     application = Application(settings, MemoryStore())

@@ -68,6 +68,7 @@ async def _serve(sim: PbxSimulator, host: str, port: int, scenario: Scenario | N
         loop.add_signal_handler(sig, stop.set)
     await sim.start(host, port)
     print(f"onlinePBX simulator for {sim.domain} at {sim.url}", flush=True)
+    print(f"onlinePBX HTTP API at {sim.url} (ONPBX_HTTP_URL; port {sim.port})", flush=True)
     if scenario is not None:
         await sim.play(scenario)
     try:

@@ -47,11 +47,15 @@ class Engine:
         self.book = Book(time_scale)
         self.rng = random.Random(f"{seed}:engine")
         self._runs: set[Run] = set()
+        #: told every new sequence before it plays (the call history records calls from it)
+        self.on_start: Callable[[list[Step]], None] | None = None
 
     # --- playing ------------------------------------------------------------------------------
     def start(self, steps: list[Step], run: Run | None = None) -> Run:
         """Play ``steps`` (offsets in simulated seconds) in the background."""
         run = run or Run()
+        if self.on_start is not None:
+            self.on_start(steps)
         run.task = asyncio.create_task(self._play(run, steps))
         self._runs.add(run)
         run.task.add_done_callback(lambda task: self._finished(run, task))

@@ -19,7 +19,9 @@ from adapters.pbx.simulator.legs import Step, blf
 from adapters.pbx.simulator.roster import Extension, Roster
 from bot.errors import BotError
 
-KINDS = ("register", "unregister", "call", "event")
+KINDS = ("register", "unregister", "call", "event", "outage")
+#: the step an "outage" compiles to: the server drops sockets for ``seconds`` (never broadcast)
+OUTAGE_EVENT = "sim_outage"
 
 
 class ScenarioError(BotError):
@@ -83,6 +85,11 @@ def _step(i: int, raw: Any) -> ScenarioStep:
             raise ScenarioError(f'{where}: "event" needs a name and a "data" object')
         return ScenarioStep(float(at), kind, {"name": raw["event"], "data": raw["data"]})
     body = raw[kind]
+    if kind == "outage":
+        seconds = body.get("seconds") if isinstance(body, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+            raise ScenarioError(f'{where}: outage.seconds must be a number of seconds > 0')
+        return ScenarioStep(float(at), kind, {"seconds": float(seconds)})
     if not isinstance(body, dict):
         raise ScenarioError(f"{where}: {kind} must be an object")
     if kind == "call":
@@ -161,6 +168,8 @@ def _compile(step: ScenarioStep, roster: Roster, domain: str, rng: random.Random
     d = step.data
     if step.kind == "event":
         return [Step(0.0, str(d["name"]), dict(d["data"]))]
+    if step.kind == "outage":
+        return [Step(0.0, OUTAGE_EVENT, {"seconds": d["seconds"]})]
     if step.kind == "call" and step.spec is not None:
         return call_events(_complete(step.spec, "kind" in d, roster), rng, ms, domain)
     num = str(d["ext"])

@@ -19,9 +19,11 @@ from aiohttp import WSMsgType, web
 
 from adapters.pbx.simulator.commands import Commands
 from adapters.pbx.simulator.engine import Engine, now_ms
+from adapters.pbx.simulator.history import HistoryRecorder
+from adapters.pbx.simulator.http_api import SimHttpApi
 from adapters.pbx.simulator.legs import Payload
 from adapters.pbx.simulator.roster import Roster
-from adapters.pbx.simulator.scenario import Scenario, compile_scenario
+from adapters.pbx.simulator.scenario import OUTAGE_EVENT, Scenario, compile_scenario
 from adapters.pbx.simulator.session import Session, new_sid
 from adapters.pbx.simulator.traffic import TrafficPlanner, call_loop, phone_loop
 from adapters.pbx.v2.socketio09 import (
@@ -58,6 +60,11 @@ class PbxSimulator:
         self.close_timeout = close_timeout
         self.engine = Engine(domain, self.roster, self._broadcast, seed=seed, time_scale=time_scale)
         self.commands = Commands(self.engine, self.emit)
+        #: the HTTP API (same app and port): call history of every played call, users, click-to-call
+        self.history = HistoryRecorder(domain)
+        self.engine.on_start = self.history.on_start
+        self.http_api = SimHttpApi(domain, key, self.engine, self.history)
+        self.outage_until = 0.0  # monotonic: handshakes are refused until then (see outage())
         #: the most recent commands received (bounded like ``emitted``); ``commands_total`` counts all
         self.commands_received: deque[tuple[str, dict[str, Any]]] = deque(maxlen=COMMANDS_KEPT)
         self.commands_total = 0
@@ -85,6 +92,7 @@ class PbxSimulator:
         app.router.add_get("/socket.io/1/", self._handshake)
         app.router.add_get("/socket.io/1", self._handshake)  # 0.9.19 accepts both
         app.router.add_get("/socket.io/1/websocket/{sid}", self._websocket)
+        self.http_api.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -103,6 +111,11 @@ class PbxSimulator:
 
     @property
     def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        """Where the HTTP API is served (``ONPBX_HTTP_URL``): the same port."""
         return f"http://{self.host}:{self.port}"
 
     @property
@@ -129,6 +142,13 @@ class PbxSimulator:
                 await session.send(DISCONNECT_PACKET)
             await session.close()
 
+    async def outage(self, seconds: float) -> None:
+        """Drop every socket and refuse handshakes for ``seconds`` while calls keep playing (and
+        keep landing in the call history): a gap played on purpose."""
+        self.outage_until = time.monotonic() + seconds
+        logger.info("socket outage for %.1f s", seconds)
+        await self.drop_connections()
+
     def freeze(self, frozen: bool = True) -> None:
         """Make every current link silent (no heartbeats, no events, input ignored) without
         closing it, as a dead NAT or a hung PBX would; ``freeze(False)`` brings it back."""
@@ -148,6 +168,10 @@ class PbxSimulator:
             await asyncio.gather(*(r.task for r in runs if r.task), return_exceptions=True)
 
     async def _broadcast(self, name: str, payload: Payload) -> None:
+        if name == OUTAGE_EVENT:  # a scenario's "outage" step, not a PBX event
+            await self.outage(float(payload.get("seconds", 0)))
+            return
+        self.history.observe(name, payload)
         self.emitted.append((name, payload))
         self.emitted_total += 1
         packet = event(name, payload)
@@ -184,6 +208,8 @@ class PbxSimulator:
         headers = {}
         if origin := request.headers.get("Origin"):
             headers = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
+        if time.monotonic() < self.outage_until:
+            return web.Response(status=503, text="PBX unavailable (simulated outage)", headers=headers)
         q = request.query
         if q.get("key") != self._key or q.get("domain") != self.domain:
             logger.info("handshake unauthorized (domain %r)", q.get("domain", ""))

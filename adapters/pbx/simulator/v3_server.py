@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from aiohttp import WSMsgType, web
 
 from adapters.pbx.simulator.engine import now_ms
 from adapters.pbx.simulator.legs import Payload
+from adapters.pbx.simulator.scenario import OUTAGE_EVENT
 from adapters.pbx.simulator.server import PbxSimulator
 from adapters.pbx.simulator.v3_wire import V3Translator
 
@@ -116,6 +118,7 @@ class PbxSimulatorV3(PbxSimulator):
         """Listen on ``host:port`` (0 = ephemeral); returns the actual port."""
         app = web.Application()
         app.router.add_get("/", self._websocket3)
+        self.http_api.add_routes(app)  # the HTTP API (history, users, click-to-call) on the same port
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -152,6 +155,10 @@ class PbxSimulatorV3(PbxSimulator):
         await self._send_event(name, data)
 
     async def _broadcast(self, name: str, payload: Payload) -> None:
+        if name == OUTAGE_EVENT:  # a scenario's "outage" step, not a PBX event
+            await self.outage(float(payload.get("seconds", 0)))
+            return
+        self.history.observe(name, payload)
         self.emitted.append((name, payload))
         self.emitted_total += 1
         for name3, data in self.wire.translate(name, payload):
@@ -168,6 +175,8 @@ class PbxSimulatorV3(PbxSimulator):
 
     # --- the socket -----------------------------------------------------------------------------
     async def _websocket3(self, request: web.Request) -> web.StreamResponse:
+        if time.monotonic() < self.outage_until:
+            return web.Response(status=503, text="PBX unavailable (simulated outage)")
         good = request.query.get("key") == self._key
         if not good and self.knobs.bad_key == "upgrade":
             self.refused += 1
