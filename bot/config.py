@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     bot_call_ttl_s: float = Field(4 * 3600.0, gt=0)
     bot_dial_per_minute: int = Field(5, ge=1)
     bot_retention_days: float = Field(30.0, gt=0)  # delivered outbox, stale calls, audit
+    bot_resolve_window_h: float = Field(24.0, gt=0)  # a missed call resolves within this many hours
 
     @field_validator("bot_timezone")
     @classmethod

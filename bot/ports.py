@@ -17,6 +17,7 @@ from bot.domain import (
     ActiveCall,
     Alert,
     AuditEntry,
+    CallRecord,
     ChatAction,
     ChatCommand,
     ChatRef,
@@ -249,7 +250,8 @@ class Store(Protocol):
         """Retention, one transaction: delete outbox rows that are done (delivered, or dropped;
         a card once ``delivered_version == version``) and were created before
         ``delivered_before`` (their dedup keys may then be enqueued again), tracked calls not
-        updated since ``delivered_before``, and audit rows older than ``audit_before``.
+        updated since ``delivered_before``, call records that started before it,
+        and audit rows older than ``audit_before``.
         Undelivered rows are never deleted. Returns (outbox rows deleted, audit rows deleted)."""
         ...
 
@@ -259,6 +261,19 @@ class Store(Protocol):
     async def delete_call(self, call_id: str) -> None: ...
 
     async def load_calls(self) -> list[dict[str, Any]]: ...
+
+    # finished calls (issue 13) -----------------------------------------------------------------
+    async def record_call(self, record: CallRecord) -> None:
+        """Insert or replace the record of ``record.call_id`` (pruned by start with the outbox)."""
+        ...
+
+    async def calls_between(self, start_ms: int, end_ms: int) -> list[CallRecord]:
+        """Records that started in ``[start_ms, end_ms)``, oldest first."""
+        ...
+
+    async def missed_alerts(self, call_id: str) -> list[OutboxEntry]:
+        """Every outbox entry (delivered or not) of the missed-call alert of ``call_id``."""
+        ...
 
     # audit and settings ---------------------------------------------------------------------
     async def audit(self, entry: AuditEntry) -> None: ...

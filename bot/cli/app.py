@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.pbx.v2.client import LinkState, PbxClient
-from bot.alerts import AlertRouter, EventPipeline, Renderer
+from bot.alerts import AlertRouter, EventPipeline, FollowUps, Renderer
 from bot.commands import CommandService
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 #: pipeline waits for the database.
 EVENT_QUEUE_SIZE = 10_000
 DRAIN_TIMEOUT_S = 2.5
-BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel"})
+BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel", "done"})
 #: retention runs from the tick loop: first a minute after start, then hourly (monotonic time)
 PRUNE_FIRST_S = 60.0
 PRUNE_EVERY_S = 3600.0
@@ -92,6 +92,8 @@ class Application:
         )
         self.presence = Presence(self.registrations)
         self.router = AlertRouter(store)
+        self.followups = FollowUps(store, country=settings.bot_country,
+                                   window_h=settings.bot_resolve_window_h, names=self.extension_name)
         self.worker = DeliveryWorker(store, {}, Renderer(settings.bot_country), clock=clock)
         self.pipeline = EventPipeline(
             store,
@@ -101,6 +103,7 @@ class Application:
             router=self.router,
             clock=clock,
             on_alert=self.worker.wake,
+            followups=self.followups,
         )
         self.pbx = PbxClient(
             settings.pbx_base_url,
@@ -119,6 +122,7 @@ class Application:
             presence=self.presence,
             settings=settings,
             clock=clock,
+            followups=self.followups,
         )
         self.health: Any = None
         if settings.bot_http_port is not None:
@@ -128,6 +132,11 @@ class Application:
         self._tasks: list[asyncio.Task[Any]] = []
         self._events: asyncio.Queue[PbxEvent] = asyncio.Queue(EVENT_QUEUE_SIZE)
         self.next_prune_at = time.monotonic() + PRUNE_FIRST_S
+
+    def extension_name(self, ext: str) -> str:
+        """The extension's name from user_list / presence ("" when unknown)."""
+        state = self.presence.extension_states().get(ext)
+        return state.name if state is not None else ""
 
     def _chat_adapters(self) -> list[Any]:
         adapters: list[Any] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.alerts import FollowUps
 from bot.commands import args
 from bot.commands.confirm import Confirmations
 from bot.commands.dialpolicy import (
@@ -49,6 +50,7 @@ class Deps:
     confirmations: Confirmations = field(default_factory=Confirmations)
     limiter: DialRateLimiter = field(default_factory=lambda: DialRateLimiter(5))
     pairing: PairingThrottle = field(default_factory=PairingThrottle)
+    followups: FollowUps | None = None  # missed-call follow-ups (Done button), issue 13
 
 
 @dataclass

@@ -26,6 +26,8 @@ _DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "bridge": ("Connect two calls", "Соединить два звонка"),
     "listen": ("Listen in on a call", "Прослушать звонок"),
     "trunks": ("Trunks and their status", "Транки и их состояние"),
+    "missed": ("Unresolved missed calls", "Нерешённые пропущенные звонки"),
+    "report": ("Calls report with a chart", "Отчёт по звонкам с графиком"),
     "sipmsg": ("Text a phone's screen", "Сообщение на экран телефона"),
     "bind": ("Bind this chat to an extension", "Привязать чат к номеру"),
     "unbind": ("Unbind this chat", "Отвязать чат"),

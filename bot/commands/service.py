@@ -11,9 +11,11 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.alerts import FollowUps
 from bot.commands import admin as cmd_admin
 from bot.commands import calls as cmd_calls
 from bot.commands import chat as cmd_chat
+from bot.commands import followup as cmd_followup
 from bot.commands import pbx as cmd_pbx
 from bot.commands.base import Ctx, Deps, Handler
 from bot.commands.dialpolicy import DialRateLimiter
@@ -97,11 +99,13 @@ class CommandService:
         presence: PresenceView,
         settings: Settings,
         clock: Callable[[], float] = time.time,
+        followups: FollowUps | None = None,
     ) -> None:
         self._deps = Deps(store, pbx, calls, presence, settings, clock,
-                          limiter=DialRateLimiter(settings.bot_dial_per_minute))
+                          limiter=DialRateLimiter(settings.bot_dial_per_minute), followups=followups)
         self._handlers: dict[str, Handler] = {
             **cmd_chat.HANDLERS, **cmd_calls.HANDLERS, **cmd_pbx.HANDLERS, **cmd_admin.HANDLERS,
+            **cmd_followup.HANDLERS,
         }
 
     async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:
@@ -146,7 +150,7 @@ class CommandService:
 
     async def _action(self, action: ChatAction, chat: ChatSettings) -> ActionReply:
         lang = chat.language
-        if action.action in ("call", "hangup"):
+        if action.action in ("call", "hangup", "done"):
             cmd = ChatCommand(action.chat, action.user, action.action, tuple(action.arg.split()), action.arg)
             out = await self._run(cmd, chat, confirmed=False)
             return ActionReply(toast=_toast(out), messages=tuple(out))

@@ -28,7 +28,9 @@ class Plan:
 
 
 def is_card(entry: OutboxEntry) -> bool:
-    return entry.alert.kind == "card"
+    """Entries sent alone, never folded into a digest: call cards, reports, and alerts already
+    posted whose update (a missed call resolved, bot.alerts.resolve) edits their message."""
+    return entry.alert.kind in ("card", "report") or entry.message_id is not None
 
 
 def _stale_card(entry: OutboxEntry, settings: ChatSettings) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from bot.delivery.plan import Plan
-from bot.domain import ChatRef, ChatSettings, OutboxEntry, OutMessage
+from bot.domain import ChatRef, ChatSettings, OutboxEntry, OutMessage, Span
 from bot.errors import MessageGone, StorageError
 from bot.ports import AlertRenderer, ChatSender, Store
 
@@ -44,7 +44,16 @@ async def transmit(plan: Plan, message: OutMessage, sender: ChatSender, chat: Ch
             return head.message_id
         except MessageGone:
             logger.info("card message %s in %s is gone; posting a new one", head.message_id, chat)
+            if head.alert.kind == "missed":  # a follow-up: a short reply, not the whole alert again
+                return await sender.send(chat, short_reply(message))
     return await sender.send(chat, message)
+
+
+def short_reply(message: OutMessage) -> OutMessage:
+    """The heading line and the follow-up lines (✅ / ↩) of an alert whose message is gone."""
+    lines = message.text.splitlines()
+    kept = [lines[0], *(line for line in lines[1:] if line[:1] in ("✅", "↩"))] if lines else []
+    return OutMessage((Span("\n".join(kept)),), message.buttons)
 
 
 class Ledger:

@@ -196,7 +196,7 @@ class DeliveryWorker:
         except Exception as exc:  # a sender bug: log once per chat and kind, retry as transient
             self._log_unexpected(chat, head, exc)
             return await self._failed(turn, turn.now + self._delay(head), type(exc).__name__)
-        if plan.action == "card":
+        if plan.action in ("card", "single"):  # remembered, so a later update edits the message
             await self._ledger.mark([head.id], message_id, head.version)
         else:
             await self._ledger.mark([e.id for e in plan.entries])
