@@ -63,7 +63,8 @@ async def test_done_needs_an_operator_is_audited_and_edits_the_alert(bot: Conver
     reply = await bot.press("2", "done", "m2")
     assert reply.toast == "Marked done."
     entry = await bot.last_audit()
-    assert (entry.user_id, entry.command, entry.args, entry.allowed, entry.result) == ("2", "done", "m2", True, "ok")
+    got = (entry.user_id, entry.command, entry.args, entry.allowed, entry.result)
+    assert got == ("2", "done", "m2", True, "ok")
     [pending] = await bot.store.missed_alerts("m2")
     assert isinstance(pending.alert, MissedCall)
     assert (pending.alert.resolution, pending.alert.resolved_by, pending.alert.resolved_ms) == (
