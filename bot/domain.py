@@ -398,3 +398,16 @@ class CallRecord:
     def missed(self) -> bool:
         return self.verdict == "missed"
 
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyChart:
+    """What the calls-per-hour chart shows: one stacked bar (answered below, missed above) per
+    label; drawn by a :class:`bot.ports.ChartDrawer`."""
+
+    title: str
+    labels: tuple[str, ...]
+    answered: tuple[int, ...]
+    missed: tuple[int, ...]
+    answered_label: str = "answered"
+    missed_label: str = "missed"

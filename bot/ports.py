@@ -25,6 +25,7 @@ from bot.domain import (
     ExtensionState,
     Grant,
     HistoryRecord,
+    HourlyChart,
     OutboxEntry,
     OutMessage,
     Role,
@@ -116,6 +117,15 @@ class CallHistory(Protocol):
         """Every call that started in ``[start_s, end_s)`` (UNIX seconds), oldest first; the
         source splits the span into the API's windows and pages. Malformed records are skipped
         and counted by the source. Raises :class:`bot.errors.PbxError` subclasses."""
+        ...
+
+
+class ChartDrawer(Protocol):
+    """Draws report charts (``adapters.charts``; the plotting library stays out of the core and is
+    imported only when the first chart is drawn)."""
+
+    async def draw(self, chart: HourlyChart) -> bytes:
+        """The chart as a PNG image."""
         ...
 
 

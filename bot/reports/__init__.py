@@ -1,5 +1,9 @@
 """Reports: numbers of a period's calls, the calls-per-hour chart's data, the daily schedule."""
 
+from bot.reports.build import Reporter, chart_of
+from bot.reports.numbers import ExtensionRow, ReportNumbers, compute
 from bot.reports.period import PERIODS, Period, period, zone
 
-__all__ = ["PERIODS", "Period", "period", "zone"]
+__all__ = [
+    "PERIODS", "ExtensionRow", "Period", "ReportNumbers", "Reporter", "chart_of", "compute", "period", "zone",
+]
