@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from adapters.charts import MatplotlibCharts
 from adapters.pbx.v2.client import LinkState, PbxClient
 from bot.alerts import AlertRouter, EventPipeline, FollowUps, Renderer
 from bot.commands import CommandService
@@ -24,6 +25,7 @@ from bot.errors import BotError
 from bot.events import PbxEvent
 from bot.i18n import LANGUAGES
 from bot.ports import ChatCore, ChatSender, Store
+from bot.reports import Reporter, ReportScheduler
 from bot.tracking import CallTracker, Presence, RegistrationTracker
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel", "done"})
 #: retention runs from the tick loop: first a minute after start, then hourly (monotonic time)
 PRUNE_FIRST_S = 60.0
 PRUNE_EVERY_S = 3600.0
+REPORT_EVERY_S = 60.0  # how often the daily-report schedule is looked at
 
 
 class TimedCore:
@@ -115,6 +118,9 @@ class Application:
             command_timeout=settings.onpbx_command_timeout,
             max_frame=settings.onpbx_max_frame,
         )
+        self.reporter = Reporter(store, settings.bot_country, charts=MatplotlibCharts())
+        self.reports = ReportScheduler(store, self.reporter, on_queued=self.worker.wake)
+        self.next_report_at = 0.0
         self.commands = CommandService(
             store=store,
             pbx=self.pbx,
@@ -123,6 +129,7 @@ class Application:
             settings=settings,
             clock=clock,
             followups=self.followups,
+            reporter=self.reporter,
         )
         self.health: Any = None
         if settings.bot_http_port is not None:
@@ -242,6 +249,18 @@ class Application:
             except BotError as exc:
                 logger.warning("periodic tick failed: %s", exc)
             await self.prune_if_due(time.monotonic())
+            await self.report_if_due(time.monotonic())
+
+    async def report_if_due(self, now: float) -> int:
+        """Daily reports, looked at once a minute (monotonic ``now``); failures wait a minute."""
+        if now < self.next_report_at:
+            return 0
+        self.next_report_at = now + REPORT_EVERY_S
+        try:
+            return await self.reports.tick(self.clock())
+        except BotError as exc:
+            logger.warning("daily reports not checked: %s", exc)
+            return 0
 
     async def prune_if_due(self, now: float) -> bool:
         """Prune when monotonic ``now`` reached :attr:`next_prune_at`; schedules the next run."""

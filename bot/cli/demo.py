@@ -37,9 +37,11 @@ SCRIPT = (
     (1.5, "/calls"),
     (1.5, "/trunks"),
     (1.5, "/call +44 20 7946 0958"),
-    (3.0, "/hangup"),
+    (3.0, "/missed"),
     (3.0, "/calls"),
-    (8.0, "/who"),
+    (4.0, "/hangup"),  # the call back of the missed call has connected by now: its alert is edited
+    (2.0, "/report today"),  # the numbers, and where the chart's PNG was written
+    (3.0, "/who"),
     (1.0, "/audit 5"),
 )
 

@@ -26,6 +26,7 @@ from bot.domain import ActiveCall, Button, ChatCommand, ChatSettings, OutMessage
 from bot.errors import InvalidArgument
 from bot.i18n import register, t
 from bot.ports import CallsView, PbxApi, PresenceView, Store
+from bot.reports import Reporter
 
 register(
     {
@@ -51,6 +52,7 @@ class Deps:
     limiter: DialRateLimiter = field(default_factory=lambda: DialRateLimiter(5))
     pairing: PairingThrottle = field(default_factory=PairingThrottle)
     followups: FollowUps | None = None  # missed-call follow-ups (Done button), issue 13
+    reporter: Reporter | None = None  # /report with history and chart (None: numbers only)
 
 
 @dataclass

@@ -12,6 +12,7 @@ import dataclasses
 from bot.commands import args
 from bot.commands.base import Ctx, Handler
 from bot.commands.policy import decide
+from bot.commands.report import report_settings
 from bot.domain import ChatSettings, OutMessage, Span
 from bot.i18n import register
 
@@ -72,9 +73,10 @@ register(
                           "Extensions: {exts}\nAlerts: {alerts}",
                           "Язык: {language}\nЧасовой пояс: {timezone}\nТихие часы: {quiet}\n"
                           "Номера: {exts}\nУведомления: {alerts}"),
-        "settings.usage": ("/settings [language ru|en | timezone Area/City | quiet HH:MM-HH:MM | quiet off]",
+        "settings.usage": ("/settings [language ru|en | timezone Area/City | quiet HH:MM-HH:MM | quiet off"
+                           " | report HH:MM | report off]",
                            "/settings [language ru|en | timezone Регион/Город | "
-                           "quiet ЧЧ:ММ-ЧЧ:ММ | quiet off]"),
+                           "quiet ЧЧ:ММ-ЧЧ:ММ | quiet off | report ЧЧ:ММ | report off]"),
         "settings.saved": ("Saved.", "Сохранено."),
         "settings.none": ("none", "нет"),
         "subscribe.usage": ("/subscribe missed|registration|calls|all|internal on|off",
@@ -126,6 +128,8 @@ def _changed(ctx: Ctx) -> ChatSettings:
 
 
 async def settings(ctx: Ctx) -> list[OutMessage]:
+    if ctx.args and ctx.args[0].strip().lower() == "report":
+        return await report_settings(ctx)
     if not ctx.args:
         return [_view(ctx, ctx.chat)]
     ctx.chat = _changed(ctx)

@@ -17,6 +17,7 @@ from bot.commands import calls as cmd_calls
 from bot.commands import chat as cmd_chat
 from bot.commands import followup as cmd_followup
 from bot.commands import pbx as cmd_pbx
+from bot.commands import report as cmd_report
 from bot.commands.base import Ctx, Deps, Handler
 from bot.commands.dialpolicy import DialRateLimiter
 from bot.commands.policy import decide, effective_role
@@ -33,6 +34,7 @@ from bot.errors import (
 )
 from bot.i18n import register, t
 from bot.ports import CallsView, PbxApi, PresenceView, Store
+from bot.reports import Reporter
 
 logger = logging.getLogger(__name__)
 
@@ -100,12 +102,14 @@ class CommandService:
         settings: Settings,
         clock: Callable[[], float] = time.time,
         followups: FollowUps | None = None,
+        reporter: Reporter | None = None,
     ) -> None:
         self._deps = Deps(store, pbx, calls, presence, settings, clock,
-                          limiter=DialRateLimiter(settings.bot_dial_per_minute), followups=followups)
+                          limiter=DialRateLimiter(settings.bot_dial_per_minute), followups=followups,
+                          reporter=reporter)
         self._handlers: dict[str, Handler] = {
             **cmd_chat.HANDLERS, **cmd_calls.HANDLERS, **cmd_pbx.HANDLERS, **cmd_admin.HANDLERS,
-            **cmd_followup.HANDLERS,
+            **cmd_followup.HANDLERS, **cmd_report.HANDLERS,
         }
 
     async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:

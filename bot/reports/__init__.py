@@ -3,7 +3,9 @@
 from bot.reports.build import Reporter, chart_of
 from bot.reports.numbers import ExtensionRow, ReportNumbers, compute
 from bot.reports.period import PERIODS, Period, period, zone
+from bot.reports.schedule import ReportScheduler, report_key, scope_of, today_passed
 
 __all__ = [
-    "PERIODS", "ExtensionRow", "Period", "ReportNumbers", "Reporter", "chart_of", "compute", "period", "zone",
+    "PERIODS", "ExtensionRow", "Period", "ReportNumbers", "ReportScheduler", "Reporter", "chart_of",
+    "compute", "period", "report_key", "scope_of", "today_passed", "zone",
 ]

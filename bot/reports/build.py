@@ -37,12 +37,16 @@ class Reporter:
     history: CallHistory | None = None
     charts: ChartDrawer | None = None
 
-    async def numbers(self, period: Period) -> ReportNumbers:
-        return compute(await gather(self.store, self.history, period, self.country), period)
+    async def numbers(self, period: Period, scope: frozenset[str] | None = None) -> ReportNumbers:
+        """``scope``: only calls that rang (or were answered by) these extensions; None: all."""
+        records = await gather(self.store, self.history, period, self.country)
+        if scope is not None:
+            records = [r for r in records if scope & {*r.extensions, r.answered_by}]
+        return compute(records, period)
 
-    async def message(self, period: Period, lang: str) -> OutMessage:
+    async def message(self, period: Period, lang: str, scope: frozenset[str] | None = None) -> OutMessage:
         """The report as a message: the numbers as text, the chart as its photo."""
-        n = await self.numbers(period)
+        n = await self.numbers(period, scope)
         photo = None
         if self.charts is not None:
             try:
