@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -69,7 +70,8 @@ async def test_demo_shows_the_missed_call_called_back_and_the_report(tmp_path: P
     report = text.split("> /report today", 1)[1]
     assert "Отчёт по звонкам:" in report and "Пропущено: 2 (решено 1, не решено 1)" in report, text
     path = re.search(r"\[chart: (\S+\.png)\]", report)
-    assert path is not None and Path(path.group(1)).read_bytes()[:4] == b"\x89PNG"
+    assert path is not None
+    assert (await asyncio.to_thread(Path(path.group(1)).read_bytes))[:4] == b"\x89PNG"
 
 
 @pytest.mark.timeout(30)
