@@ -285,6 +285,11 @@ class Store(Protocol):
         """Every outbox entry (delivered or not) of the missed-call alert of ``call_id``."""
         ...
 
+    async def entries_of_message(self, chat: ChatRef, message_id: str) -> list[OutboxEntry]:
+        """Every entry (delivered or not) of ``chat`` posted as ``message_id`` (a digest's alerts),
+        oldest first."""
+        ...
+
     # audit and settings ---------------------------------------------------------------------
     async def audit(self, entry: AuditEntry) -> None: ...
 

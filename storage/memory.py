@@ -262,6 +262,9 @@ class MemoryStore:
         found = [r for r in self._records.values() if start_ms <= r.start_ms < end_ms]
         return sorted(found, key=lambda r: (r.start_ms, r.call_id))
 
+    async def entries_of_message(self, chat: ChatRef, message_id: str) -> list[OutboxEntry]:
+        return [e for _, e in sorted(self._outbox.items()) if e.chat == chat and e.message_id == message_id]
+
     async def missed_alerts(self, call_id: str) -> list[OutboxEntry]:
         prefix = f"missed:{call_id}:"
         return [e for _, e in sorted(self._outbox.items()) if e.dedup_key.startswith(prefix)]

@@ -235,6 +235,9 @@ class SqliteStore:
     async def missed_alerts(self, call_id: str) -> list[OutboxEntry]:
         return await self.run(calls.missed_alerts, call_id)  # may retire unreadable rows
 
+    async def entries_of_message(self, chat: ChatRef, message_id: str) -> list[OutboxEntry]:
+        return await self.run(calls.entries_of_message, chat, message_id)
+
     async def audit(self, entry: AuditEntry) -> None:
         await self.run(records.audit, entry)
 

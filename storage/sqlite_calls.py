@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.domain import CallRecord, OutboxEntry
+from bot.domain import CallRecord, ChatRef, OutboxEntry
 from storage.sqlite_outbox import entries_where
-from storage.sqlite_rows import rows
+from storage.sqlite_rows import chat_key, rows
 
 _COLUMNS = (
     "call_id, start_ms, direction, caller, callee, number_key, extensions, answered_by, verdict, "
@@ -49,6 +49,11 @@ def calls_between(db: Database, start_ms: int, end_ms: int) -> list[CallRecord]:
 def missed_alerts(db: Database, call_id: str) -> list[OutboxEntry]:
     prefix = f"missed:{call_id}:"
     return entries_where(db, "substr(dedup_key, 1, ?) = ? ORDER BY id", [len(prefix), prefix])
+
+
+def entries_of_message(db: Database, chat: ChatRef, message_id: str) -> list[OutboxEntry]:
+    return entries_where(db, "platform = ? AND chat_id = ? AND message_id = ? ORDER BY id",
+                         [*chat_key(chat), message_id])
 
 
 def prune_records(db: Database, before_ms: int) -> int:

@@ -217,3 +217,26 @@ async def test_a_deleted_alert_gets_a_new_message_instead_of_an_edit() -> None:
     await rig.at(5, callback("201", 10))
     last = rig.sender.delivered[-1]
     assert (last.op, last.text) == ("send", "📵 Missed call\n✅ Called back by 201 (Anna Smirnova) at 12:05, talked 0:10")  # noqa: E501
+
+
+async def test_a_missed_call_folded_into_a_digest_is_resolved_in_the_digest() -> None:
+    rig = Rig(MemoryStore())
+    await rig.setup()
+    numbers = ["79160000001", "79160000002", "79160000003", "79160000004"]
+    for i, number in enumerate(numbers):
+        rig.clock.advance(1)
+        await rig.pipe.handle(a_leg(f"D{i}", caller=number, clock=rig.clock))
+        await rig.pipe.handle(b_leg(f"D{i}b", "201", caller=number, clock=rig.clock))
+    for i in range(len(numbers)):
+        await rig.pipe.handle(destroy(f"D{i}b", "NO_ANSWER"))
+        await rig.pipe.handle(destroy(f"D{i}", "ORIGINATOR_CANCEL", "inbound"))
+    await rig.deliver()
+    [digest] = rig.sender.delivered
+    assert digest.text.startswith("4 missed calls") and "✅" not in digest.text
+    await rig.at(10, callback("201", 42, number="79160000003"))
+    [edit] = [s for s in rig.sender.delivered if s.op == "edit"]
+    assert edit.message_id == digest.message_id
+    lines = edit.text.splitlines()
+    assert len(lines) == 5 and lines[0] == "4 missed calls"
+    assert [line.endswith(" ✅") for line in lines[1:]] == [False, False, True, False]
+    assert "+7 916 000-00-03" in lines[3]

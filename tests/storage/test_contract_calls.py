@@ -45,3 +45,15 @@ async def test_prune_drops_records_older_than_the_cut(store: Store) -> None:
     await store.record_call(rec("new", 5_000))
     await store.prune(delivered_before=3.0, audit_before=0.0)
     assert [r.call_id for r in await store.calls_between(0, 10_000)] == ["new"]
+
+
+async def test_entries_of_message_are_a_digests_alerts(store: Store) -> None:
+    await store.ensure_chat(CHAT, title="", language="en", timezone="UTC")
+    m = MissedCall("A1", "79161234567", "", ("201",), "500", "", 1000, 2000, "NO_ANSWER")
+    for i in range(3):
+        await store.enqueue(f"missed:A{i}:{CHAT}", CHAT, dataclasses.replace(m, call_id=f"A{i}"), 1.0)
+    ids = [e.id for e in await store.due(2.0)]
+    await store.mark_delivered(ids[:2], "digest:7")
+    got = await store.entries_of_message(CHAT, "digest:7")
+    assert [e.id for e in got] == ids[:2]
+    assert await store.entries_of_message(ChatRef("slack", "x"), "digest:7") == []
