@@ -81,11 +81,18 @@ class FollowUps:
         self._country = country
         self._window_ms = int(window_h * 3_600_000)
         self._names = names
+        #: open missed calls by number key (loaded from the store at the first call, then kept up
+        #: to date), so a finished call costs a dict lookup, not a scan of the window's records
+        self._open: dict[str, dict[str, CallRecord]] | None = None
+        self._latest_ms = 0
+        self._since_sweep = 0
 
     async def on_finished(self, update: CallUpdate, now: float) -> int:
         """Record one finished call; returns how many alerts were queued for an edit."""
         rec = record_of(update, self._country, now)
         await self._store.record_call(rec)
+        await self._load(rec.start_ms)
+        self._remember(rec)
         if not rec.number_key or rec.direction == "internal" or rec.missed:
             return 0
         edits = 0
@@ -125,13 +132,46 @@ class FollowUps:
         await self._apply(done, now)
         return True
 
+    async def _load(self, now_ms: int) -> None:
+        if self._open is None:
+            self._open = {}
+            for r in await self._store.calls_between(now_ms - self._window_ms, 2**62):
+                self._remember(r)
+
+    def _remember(self, r: CallRecord) -> None:
+        """Keep ``r`` in the index while it may still change (open, or called back and talking)."""
+        if self._open is None:
+            return
+        self._latest_ms = max(self._latest_ms, r.start_ms)
+        calls = self._open.setdefault(r.number_key, {})
+        if r.missed and r.number_key and r.direction != "internal" and r.resolution in ("", "callback"):
+            calls[r.call_id] = r
+        else:
+            calls.pop(r.call_id, None)
+        if not calls:
+            del self._open[r.number_key]
+        self._since_sweep += 1
+        if self._since_sweep >= 1000:
+            self._sweep(self._latest_ms - self._window_ms)
+
+    def _sweep(self, before_ms: int) -> None:
+        """Forget calls that left the window (keeps memory at one window's missed calls)."""
+        assert self._open is not None
+        self._since_sweep = 0
+        for key in list(self._open):
+            calls = {cid: r for cid, r in self._open[key].items() if r.start_ms >= before_ms}
+            if calls:
+                self._open[key] = calls
+            else:
+                del self._open[key]
+
     async def _open_missed(self, rec: CallRecord) -> list[CallRecord]:
-        earlier = await self._store.calls_between(rec.start_ms - self._window_ms, rec.start_ms + 1)
-        return [
-            r for r in earlier
-            if r.missed and r.resolution in ("", "callback") and r.number_key == rec.number_key
-            and r.call_id != rec.call_id and r.direction != "internal"
-        ]  # fmt: skip
+        calls = (self._open or {}).get(rec.number_key, {})
+        oldest = rec.start_ms - self._window_ms
+        return sorted(
+            (r for r in calls.values() if oldest <= r.start_ms <= rec.start_ms and r.call_id != rec.call_id),
+            key=lambda r: r.start_ms,
+        )
 
     def _follow(self, missed: CallRecord, rec: CallRecord, card: CallCard) -> CallRecord:
         """``missed`` after call ``rec``: resolved, one more try, or unchanged."""
@@ -151,6 +191,7 @@ class FollowUps:
     async def _apply(self, rec: CallRecord, now: float, talk_ms: int = 0) -> int:
         """Store the record's new state and queue an edit of each of its alerts."""
         await self._store.record_call(rec)
+        self._remember(rec)
         edits = 0
         for entry in await self._store.missed_alerts(rec.call_id):
             if not isinstance(entry.alert, MissedCall):
