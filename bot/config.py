@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     bot_dial_per_minute: int = Field(5, ge=1)
     bot_retention_days: float = Field(30.0, gt=0)  # delivered outbox, stale calls, audit
     bot_backfill_max_h: float = Field(24.0, gt=0)  # older backfilled missed calls: one digest
+    bot_resolve_window_h: float = Field(24.0, gt=0)  # a missed call resolves within this many hours
 
     @field_validator("bot_timezone")
     @classmethod

@@ -135,6 +135,9 @@ class Button:
 class OutMessage:
     spans: tuple[Span, ...]
     buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
+    #: a PNG to post with the text as its caption (Telegram sendPhoto, Slack file upload, console
+    #: file); senders post it as a new message, and edits ignore it
+    photo: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def plain(cls, text: str) -> OutMessage:
@@ -235,6 +238,14 @@ class MissedCall:
     #: uncertain alert as answered after all (its outbox row is updated to say so)
     backfill: str = ""
     pbx_id: str = ""  # the PBX's own call uuid when known (API 3.0 call_uuid, history uuid)
+    #: follow-up (bot.alerts.resolve): "" open, "callback", "again" (the caller called again and
+    #: was answered) or "done" (marked by hand); who (extension or person), when, talk time
+    resolution: str = ""
+    resolved_by: str = ""
+    resolved_name: str = ""
+    resolved_ms: int = 0
+    talk_ms: int = 0
+    tries: tuple[tuple[str, int], ...] = ()  # (extension, stamp ms) of callbacks nobody answered
 
     kind: Literal["missed"] = "missed"
 
@@ -286,10 +297,25 @@ class MissedDigest:
     kind: Literal["missed_digest"] = "missed_digest"
 
 
-Alert = MissedCall | RegistrationChange | CallCard | MissedDigest
+@dataclass(frozen=True, slots=True)
+class ReportAlert:
+    """A scheduled report in the outbox: its caption (already in the chat's language) and PNG."""
 
-_ALERT_TYPES: dict[str, type[MissedCall] | type[RegistrationChange] | type[CallCard] | type[MissedDigest]] = {
+    caption: str
+    png_b64: str = ""
+    day: str = ""  # the local date it covers, "YYYY-MM-DD"
+
+    kind: Literal["report"] = "report"
+
+
+Alert = MissedCall | RegistrationChange | CallCard | MissedDigest | ReportAlert
+
+_AlertType = (
+    type[MissedCall] | type[RegistrationChange] | type[CallCard] | type[MissedDigest] | type[ReportAlert]
+)
+_ALERT_TYPES: dict[str, _AlertType] = {
     "missed": MissedCall,
+    "report": ReportAlert,
     "registration": RegistrationChange,
     "card": CallCard,
     "missed_digest": MissedDigest,
@@ -308,6 +334,8 @@ def alert_from_dict(data: dict[str, Any]) -> Alert:
         values["calls"] = tuple(alert_from_dict({**c, "kind": "missed"}) for c in values["calls"])
     if "extensions" in values:
         values["extensions"] = tuple(values["extensions"])
+    if "tries" in values:
+        values["tries"] = tuple((str(ext), int(ms)) for ext, ms in values["tries"])
     return cls(**values)
 
 
@@ -368,3 +396,45 @@ class HistoryRecord:
     def missed(self) -> bool:
         """The PBX's rule: an inbound call nobody talked on."""
         return self.direction == "inbound" and self.talk_s == 0
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One finished call as the bot saw it (for /missed, reports and follow-ups). ``verdict``:
+    "answered", "missed" (an inbound call nobody answered) or "unanswered" (an outgoing or
+    internal call nobody answered); resolution fields as on :class:`MissedCall`."""
+
+    call_id: str
+    start_ms: int
+    direction: str  # "in" | "out" | "internal"
+    caller: str
+    callee: str
+    number_key: str  # bot.phone.number_key of the far end ("" when hidden)
+    extensions: tuple[str, ...] = ()  # extensions that rang (or called), in order
+    answered_by: str = ""
+    verdict: str = "answered"
+    ring_s: float = 0.0
+    talk_s: float = 0.0
+    resolution: str = ""
+    resolved_by: str = ""
+    resolved_name: str = ""
+    resolved_ms: int = 0
+    tries: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def missed(self) -> bool:
+        return self.verdict == "missed"
+
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyChart:
+    """What the calls-per-hour chart shows: one stacked bar (answered below, missed above) per
+    label; drawn by a :class:`bot.ports.ChartDrawer`."""
+
+    title: str
+    labels: tuple[str, ...]
+    answered: tuple[int, ...]
+    missed: tuple[int, ...]
+    answered_label: str = "answered"
+    missed_label: str = "missed"

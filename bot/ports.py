@@ -17,6 +17,7 @@ from bot.domain import (
     ActiveCall,
     Alert,
     AuditEntry,
+    CallRecord,
     ChatAction,
     ChatCommand,
     ChatRef,
@@ -24,6 +25,7 @@ from bot.domain import (
     ExtensionState,
     Grant,
     HistoryRecord,
+    HourlyChart,
     OutboxEntry,
     OutMessage,
     Role,
@@ -115,6 +117,15 @@ class CallHistory(Protocol):
         """Every call that started in ``[start_s, end_s)`` (UNIX seconds), oldest first; the
         source splits the span into the API's windows and pages. Malformed records are skipped
         and counted by the source. Raises :class:`bot.errors.PbxError` subclasses."""
+        ...
+
+
+class ChartDrawer(Protocol):
+    """Draws report charts (``adapters.charts``; the plotting library stays out of the core and is
+    imported only when the first chart is drawn)."""
+
+    async def draw(self, chart: HourlyChart) -> bytes:
+        """The chart as a PNG image."""
         ...
 
 
@@ -253,7 +264,8 @@ class Store(Protocol):
         """Retention, one transaction: delete outbox rows that are done (delivered, or dropped;
         a card once ``delivered_version == version``) and were created before
         ``delivered_before`` (their dedup keys may then be enqueued again), tracked calls not
-        updated since ``delivered_before``, and audit rows older than ``audit_before``.
+        updated since ``delivered_before``, call records that started before it,
+        and audit rows older than ``audit_before``.
         Undelivered rows are never deleted. Returns (outbox rows deleted, audit rows deleted)."""
         ...
 
@@ -263,6 +275,24 @@ class Store(Protocol):
     async def delete_call(self, call_id: str) -> None: ...
 
     async def load_calls(self) -> list[dict[str, Any]]: ...
+
+    # finished calls (issue 13) -----------------------------------------------------------------
+    async def record_call(self, record: CallRecord) -> None:
+        """Insert or replace the record of ``record.call_id`` (pruned by start with the outbox)."""
+        ...
+
+    async def calls_between(self, start_ms: int, end_ms: int) -> list[CallRecord]:
+        """Records that started in ``[start_ms, end_ms)``, oldest first."""
+        ...
+
+    async def missed_alerts(self, call_id: str) -> list[OutboxEntry]:
+        """Every outbox entry (delivered or not) of the missed-call alert of ``call_id``."""
+        ...
+
+    async def entries_of_message(self, chat: ChatRef, message_id: str) -> list[OutboxEntry]:
+        """Every entry (delivered or not) of ``chat`` posted as ``message_id`` (a digest's alerts),
+        oldest first."""
+        ...
 
     # audit and settings ---------------------------------------------------------------------
     async def audit(self, entry: AuditEntry) -> None: ...

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from bot.domain import Alert, AuditEntry, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
+from bot.domain import Alert, AuditEntry, CallRecord, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
 from bot.errors import StorageError
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class MemoryStore:
         self._calls: dict[str, tuple[float, dict[str, Any]]] = {}
         self._audit: list[AuditEntry] = []
         self._settings: dict[str, str] = {}
+        self._records: dict[str, CallRecord] = {}
         self._next_id = 1
 
     # chats ------------------------------------------------------------------------------
@@ -240,6 +241,9 @@ class MemoryStore:
         for call_id, (updated_at, _) in list(self._calls.items()):
             if updated_at < delivered_before:
                 del self._calls[call_id]
+        for call_id, rec in list(self._records.items()):
+            if rec.start_ms < int(delivered_before * 1000):
+                del self._records[call_id]
         kept = [e for e in self._audit if e.at >= audit_before]
         audit_gone, self._audit = len(self._audit) - len(kept), kept
         return len(gone), audit_gone
@@ -254,6 +258,21 @@ class MemoryStore:
     async def load_calls(self) -> list[dict[str, Any]]:
         rows = sorted(self._calls.items(), key=lambda kv: (kv[1][0], kv[0]))
         return [copy.deepcopy(snapshot) for _, (_, snapshot) in rows]
+
+    # finished calls (issue 13) -------------------------------------------------------------
+    async def record_call(self, record: CallRecord) -> None:
+        self._records[record.call_id] = record
+
+    async def calls_between(self, start_ms: int, end_ms: int) -> list[CallRecord]:
+        found = [r for r in self._records.values() if start_ms <= r.start_ms < end_ms]
+        return sorted(found, key=lambda r: (r.start_ms, r.call_id))
+
+    async def entries_of_message(self, chat: ChatRef, message_id: str) -> list[OutboxEntry]:
+        return [e for _, e in sorted(self._outbox.items()) if e.chat == chat and e.message_id == message_id]
+
+    async def missed_alerts(self, call_id: str) -> list[OutboxEntry]:
+        prefix = f"missed:{call_id}:"
+        return [e for _, e in sorted(self._outbox.items()) if e.dedup_key.startswith(prefix)]
 
     # audit and settings ---------------------------------------------------------------------
     async def audit(self, entry: AuditEntry) -> None:

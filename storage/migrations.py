@@ -116,7 +116,23 @@ def m002_internal_alerts_and_errors(db: Database) -> None:
     db.execute("CREATE INDEX people_by_username ON people (platform, username COLLATE NOCASE)")
 
 
-LATEST = "m002_internal_alerts_and_errors"
+@MIGRATIONS()
+def m003_call_records_issue13(db: Database) -> None:
+    """One row per finished call, for /missed, reports and self-resolving alerts (issue 13)."""
+    db.execute(
+        "CREATE TABLE call_records (call_id TEXT PRIMARY KEY, start_ms INTEGER NOT NULL, "
+        "direction TEXT NOT NULL, caller TEXT NOT NULL, callee TEXT NOT NULL, "
+        "number_key TEXT NOT NULL, extensions TEXT NOT NULL DEFAULT '[]', "
+        "answered_by TEXT NOT NULL DEFAULT '', verdict TEXT NOT NULL, "
+        "ring_s REAL NOT NULL DEFAULT 0, talk_s REAL NOT NULL DEFAULT 0, "
+        "resolution TEXT NOT NULL DEFAULT '', resolved_by TEXT NOT NULL DEFAULT '', "
+        "resolved_name TEXT NOT NULL DEFAULT '', resolved_ms INTEGER NOT NULL DEFAULT 0, "
+        "tries TEXT NOT NULL DEFAULT '[]')"
+    )
+    db.execute("CREATE INDEX call_records_by_start ON call_records (start_ms)")
+
+
+LATEST = "m002_internal_alerts_and_errors"  # the schema tests/storage upgrade *from*
 
 
 def upgrade(db: Database, *, stop_before: str | None = None) -> list[str]:

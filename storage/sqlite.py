@@ -15,8 +15,9 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from bot.domain import Alert, AuditEntry, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
+from bot.domain import Alert, AuditEntry, CallRecord, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
 from bot.errors import StorageError
+from storage import sqlite_calls as calls
 from storage import sqlite_chats as chats
 from storage import sqlite_outbox as outbox
 from storage import sqlite_people as people
@@ -59,6 +60,7 @@ def _storage_error(path: str, action: str, exc: sqlite3.Error, busy_ms: int) -> 
 def _prune(db: Database, delivered_before: float, audit_before: float) -> tuple[int, int]:
     """Retention in one transaction: done outbox rows, stale tracked calls, old audit."""
     records.prune_calls(db, delivered_before)
+    calls.prune_records(db, int(delivered_before * 1000))
     return outbox.prune_done(db, delivered_before), records.prune_audit(db, audit_before)
 
 
@@ -226,6 +228,18 @@ class SqliteStore:
 
     async def load_calls(self) -> list[dict[str, Any]]:
         return await self._read(records.load_calls)
+
+    async def record_call(self, record: CallRecord) -> None:
+        await self.run(calls.record_call, record)
+
+    async def calls_between(self, start_ms: int, end_ms: int) -> list[CallRecord]:
+        return await self._read(calls.calls_between, start_ms, end_ms)
+
+    async def missed_alerts(self, call_id: str) -> list[OutboxEntry]:
+        return await self.run(calls.missed_alerts, call_id)  # may retire unreadable rows
+
+    async def entries_of_message(self, chat: ChatRef, message_id: str) -> list[OutboxEntry]:
+        return await self.run(calls.entries_of_message, chat, message_id)
 
     async def audit(self, entry: AuditEntry) -> None:
         await self.run(records.audit, entry)

@@ -66,6 +66,11 @@ def _entries(db: Database, where: str, params: list[Any]) -> list[OutboxEntry]:
     return out
 
 
+def entries_where(db: Database, where: str, params: list[Any]) -> list[OutboxEntry]:
+    """Entries (done or not) matching ``where`` (for follow-ups, which edit delivered alerts)."""
+    return _entries(db, where, params)
+
+
 def due(db: Database, now: float, limit: int) -> list[OutboxEntry]:
     return _entries(db, f"{_LIVE} AND next_attempt_at <= ? ORDER BY id LIMIT ?", [now, max(limit, 0)])
 

@@ -35,12 +35,18 @@ def node_dir() -> Path:
     return NODE_DIR
 
 
+#: nothing listens on port 9 (discard) of loopback: the HTTP API of a test that did not set one
+CLOSED_HTTP_URL = "http://127.0.0.1:9"
+
+
 @pytest.fixture(autouse=True)
 def _no_call_history_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     """ONPBX_HISTORY defaults to on and ONPBX_HTTP_URL to the real vendor host: keep every test
-    hermetic by turning it off; the history tests (tests/history, tests/pbx/http) turn it on
-    with ONPBX_HTTP_URL pointing at the simulator."""
+    hermetic by turning it off, and point the HTTP API (click-to-call fallback, names for /who)
+    at a closed loopback port, so no test ever looks up the vendor's host; the history tests
+    (tests/history, tests/pbx/http) and the rigs point ONPBX_HTTP_URL at the simulator."""
     monkeypatch.setenv("ONPBX_HISTORY", "off")
+    monkeypatch.setenv("ONPBX_HTTP_URL", CLOSED_HTTP_URL)
 
 
 @pytest.fixture(autouse=True)

@@ -19,9 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = frozenset(
-    {"aiogram", "slack_bolt", "slack_sdk", "sqlite_utils", "aiohttp", "adapters", "storage"}
+    {"aiogram", "slack_bolt", "slack_sdk", "sqlite_utils", "aiohttp", "adapters", "storage", "matplotlib"}
 )
-ROOMS = ("tracking", "alerts", "delivery", "commands", "history", "cli")
+ROOMS = ("tracking", "alerts", "delivery", "commands", "history", "reports", "cli")
 
 
 def imported_roots(source: str) -> set[str]:

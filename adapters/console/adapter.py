@@ -10,7 +10,9 @@ import asyncio
 import itertools
 import logging
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from bot.domain import Button, ChatAction, ChatCommand, ChatRef, OutMessage, UserRef
@@ -37,9 +39,13 @@ class ConsoleChat:
 
     platform = "console"
 
-    def __init__(self, core: ChatCore | None = None, out: TextIO | None = None) -> None:
+    def __init__(
+        self, core: ChatCore | None = None, out: TextIO | None = None, photo_dir: str | None = None
+    ) -> None:
         self.core = core
         self.out = out or sys.stdout
+        self.photo_dir = photo_dir  # where photos are written (None: a temporary directory)
+        self.photos: list[str] = []
         self.buttons: dict[int, Button] = {}
         self._ids = itertools.count(1)
         self._button_numbers = itertools.count(1)
@@ -52,7 +58,19 @@ class ConsoleChat:
     async def send(self, chat: ChatRef, message: OutMessage) -> str:
         message_id = str(next(self._ids))
         self._print(f"[bot -> {chat.chat_id} #{message_id}]", message)
+        if message.photo is not None:
+            path = self._write_photo(message_id, message.photo)
+            print(f"  [chart: {path}]", file=self.out, flush=True)
         return message_id
+
+    def _write_photo(self, message_id: str, photo: bytes) -> str:
+        folder = Path(self.photo_dir or tempfile.mkdtemp(prefix="onpbx-bot-"))
+        self.photo_dir = str(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"report-{message_id}.png"
+        path.write_bytes(photo)
+        self.photos.append(str(path))
+        return str(path)
 
     async def edit(self, chat: ChatRef, message_id: str, message: OutMessage) -> None:
         self._print(f"[bot edits #{message_id}]", message)

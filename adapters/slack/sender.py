@@ -124,6 +124,8 @@ class SlackSender:
         return PacingLimits(min_interval_s=1.0, per_minute=None)
 
     async def send(self, chat: ChatRef, message: OutMessage) -> str:
+        if message.photo is not None:
+            return await self._upload(chat, message, message.photo)
         text, body = blocks.render(message)
         try:
             resp = await self.client.chat_postMessage(
@@ -135,6 +137,20 @@ class SlackSender:
         if not ts:
             raise DeliveryError("slack chat.postMessage: answer without ts")
         return str(ts)
+
+    async def _upload(self, chat: ChatRef, message: OutMessage, photo: bytes) -> str:
+        """A file upload in the channel (``files_upload_v2``: get an upload URL, POST the bytes,
+        complete the upload with the text as its comment); returns the file id."""
+        text, _ = blocks.render(OutMessage(message.spans))
+        try:
+            resp = await self.client.files_upload_v2(
+                channel=chat.chat_id, content=photo, filename="report.png", title="report.png",
+                initial_comment=text,
+            )
+        except SDK_FAILURES as exc:
+            raise translate(exc, "files.upload") from None
+        file = resp.get("file") or {}
+        return str(file.get("id") or "file") if isinstance(file, dict) else "file"
 
     async def edit(self, chat: ChatRef, message_id: str, message: OutMessage) -> None:
         text, body = blocks.render(message)

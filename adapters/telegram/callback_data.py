@@ -18,6 +18,7 @@ _ACTIONS: dict[str, tuple[str, re.Pattern[str]]] = {
     "hangup": ("h", re.compile(r"[0-9A-Za-z-]{1,60}")),
     "confirm": ("y", re.compile(r"[0-9A-Za-z_-]{1,60}")),
     "cancel": ("n", re.compile(r"[0-9A-Za-z_-]{0,60}")),
+    "done": ("d", re.compile(r"[0-9A-Za-z_.:-]{1,60}")),
 }
 _BY_PREFIX = {prefix: (action, pattern) for action, (prefix, pattern) in _ACTIONS.items()}
 

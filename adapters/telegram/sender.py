@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import AiogramError
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from adapters.telegram.errors import translate
 from adapters.telegram.render import chunks, keyboard
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PARSE_MODE = "HTML"
+CAPTION_MAX = 1024  # Telegram's limit for a photo caption
 
 
 class Pacer:
@@ -85,8 +86,12 @@ class TelegramSender:
             raise error from None
 
     async def send(self, chat: ChatRef, message: OutMessage) -> str:
-        """Posts ``message`` (split if long; buttons on the last piece); returns the last id."""
+        """Posts ``message`` (split if long; buttons on the last piece); returns the last id.
+        With a photo: ``sendPhoto`` with the text as its caption (a text too long for a caption
+        follows as a message of its own)."""
         chat_id = chat_id_of(chat)
+        if message.photo is not None:
+            return await self._photo(chat_id, message, message.photo)
         pieces = chunks(message)
         last = ""
         for i, text in enumerate(pieces):
@@ -102,6 +107,22 @@ class TelegramSender:
                 chat_id=chat_id, text=text, parse_mode=PARSE_MODE, reply_markup=markup
             )
         )
+
+    async def _photo(self, chat_id: int, message: OutMessage, photo: bytes) -> str:
+        text = OutMessage(message.spans, message.buttons)
+        pieces = chunks(text) if text.text else []
+        caption = pieces[0] if len(pieces) == 1 and len(pieces[0]) <= CAPTION_MAX else None
+        markup = keyboard(message.buttons) if caption is not None or not pieces else None
+        file = BufferedInputFile(photo, filename="report.png")
+        sent = await self.call(
+            lambda: self.bot.send_photo(
+                chat_id=chat_id, photo=file, caption=caption, parse_mode=PARSE_MODE, reply_markup=markup
+            )
+        )
+        last = str(sent.message_id) if sent is not None else ""
+        if caption is None and pieces:
+            last = await self.send(ChatRef(self.platform, str(chat_id)), text) or last
+        return last
 
     async def edit(self, chat: ChatRef, message_id: str, message: OutMessage) -> None:
         """Replaces the text and buttons of ``message_id`` (only the first 4096 units fit)."""

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.alerts.resolve import FollowUps
 from bot.alerts.router import AlertRouter
 from bot.domain import RegistrationChange, SipUser
 from bot.errors import BotError, StorageError
@@ -39,6 +40,7 @@ class EventPipeline:
         router: AlertRouter,
         clock: Callable[[], float] = time.time,
         on_alert: Callable[[], None] | None = None,
+        followups: FollowUps | None = None,
     ) -> None:
         self._store = store
         self._tracker = tracker
@@ -47,6 +49,7 @@ class EventPipeline:
         self._router = router
         self._clock = clock
         self._on_alert = on_alert
+        self._followups = followups
         self._bugs_seen: set[type[Exception]] = set()
 
     async def handle(self, event: PbxEvent) -> None:
@@ -103,6 +106,8 @@ class EventPipeline:
         enqueued = 0
         for update in updates:
             enqueued += await self._enqueue_call(update, now)
+            if update.finished and self._followups is not None:
+                enqueued += await self._follow_up(update, now)
             call_id = update.card.call_id
             if update.finished:
                 await self._store.delete_call(call_id)
@@ -122,6 +127,15 @@ class EventPipeline:
                                update.card.call_id, pause, exc)
                 await asyncio.sleep(pause)
         return await self._router.on_call_update(update, now)
+
+    async def _follow_up(self, update: CallUpdate, now: float) -> int:
+        """Record the call and resolve what it answers; a store error loses only the follow-up."""
+        assert self._followups is not None
+        try:
+            return await self._followups.on_finished(update, now)
+        except BotError as exc:
+            logger.error("follow-up of call %s dropped: %s: %s", update.card.call_id, type(exc).__name__, exc)
+            return 0
 
     async def _registration_changes(self, changes: list[RegistrationChange]) -> None:
         if not changes:

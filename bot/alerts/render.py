@@ -7,11 +7,13 @@ message with counts that always cover every alert and at most ``MAX_DIGEST_LINES
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.alerts import followup
 from bot.alerts.backfill_text import backfill_line, digest_key
 from bot.alerts.causes import cause_words
 from bot.domain import (
@@ -23,6 +25,7 @@ from bot.domain import (
     MissedDigest,
     OutMessage,
     RegistrationChange,
+    ReportAlert,
     Span,
 )  # fmt: skip
 from bot.i18n import register, t
@@ -129,6 +132,8 @@ class Renderer:
         self._country = country
 
     def render(self, alert: Alert, chat: ChatSettings) -> OutMessage:
+        if isinstance(alert, ReportAlert):
+            return OutMessage((Span(alert.caption),), photo=base64.b64decode(alert.png_b64) or None)
         if isinstance(alert, MissedCall):
             return self._missed(alert, chat)
         if isinstance(alert, RegistrationChange):
@@ -194,9 +199,11 @@ class Renderer:
         title = t(lang, "render.missed_internal" if m.internal else "render.missed")
         if m.backfill == "answered":
             title = t(lang, "backfill.answered_title")
-        buttons: tuple[tuple[Button, ...], ...] = ()
+        call_back = None
         if not is_hidden(m.caller_number):
-            buttons = ((Button(t(lang, "render.btn_call"), "call", m.caller_number.strip()),),)
+            call_back = Button(t(lang, "render.btn_call"), "call", m.caller_number.strip())
+        lines += followup.lines(m, lang, lambda ms: self._time(ms, chat, "%H:%M"))
+        buttons = followup.buttons(m, lang, call_back)
         return OutMessage((Span("📵 "), Span(title, "bold"), Span("\n" + "\n".join(lines))), buttons)
 
     def _registration(self, r: RegistrationChange, chat: ChatSettings) -> OutMessage:
@@ -252,7 +259,10 @@ class Renderer:
             exts = _exts(alert.extensions) or flat(alert.destination)
             dur = duration(lang, alert.ended_ms - alert.started_ms)
             who = self._who(alert.caller_number, alert.caller_name, lang)
-            return f"{self._time(alert.started_ms, chat, '%H:%M')} {who} → {exts} · {dur}"
+            mark = " ✅" if alert.resolution else ""
+            return f"{self._time(alert.started_ms, chat, '%H:%M')} {who} → {exts} · {dur}{mark}"
+        if isinstance(alert, ReportAlert):
+            return alert.caption.split("\n", 1)[0]
         if isinstance(alert, RegistrationChange):
             key = "render.line_online" if alert.online else "render.line_offline"
             text = t(lang, key, ext=flat(alert.ext))

@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from adapters.charts import MatplotlibCharts
 from adapters.pbx.combined import CombinedPbx
 from adapters.pbx.http import HttpPbx
 from adapters.pbx.v2.client import LinkState, PbxClient
 from adapters.pbx.v3.client import SocketClient
-from bot.alerts import AlertRouter, EventPipeline, Renderer
+from bot.alerts import AlertRouter, EventPipeline, FollowUps, Renderer
 from bot.cli import pbx_choice
 from bot.commands import CommandService
 from bot.config import Settings
@@ -29,6 +30,7 @@ from bot.events import PbxEvent
 from bot.history import HistorySettler, LedgerRouter, LiveLedger
 from bot.i18n import LANGUAGES
 from bot.ports import ChatCore, ChatSender, Store
+from bot.reports import Reporter, ReportScheduler
 from bot.tracking import CallTracker, Presence, RegistrationTracker
 
 logger = logging.getLogger(__name__)
@@ -38,12 +40,13 @@ logger = logging.getLogger(__name__)
 #: pipeline waits for the database.
 EVENT_QUEUE_SIZE = 10_000
 DRAIN_TIMEOUT_S = 2.5
-BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel"})
+BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel", "done"})
 #: retention runs from the tick loop: first a minute after start, then hourly (monotonic time)
 PRUNE_FIRST_S = 60.0
 PRUNE_EVERY_S = 3600.0
 #: how long a finished 3.0 call waits for the PBX's call_end verdict before the legs decide
 CALL_END_WAIT_S = 10.0
+REPORT_EVERY_S = 60.0  # how often the daily-report schedule is looked at
 
 
 class TimedCore:
@@ -103,6 +106,9 @@ class Application:
         self.ledger = LiveLedger(settings.bot_country)
         self.settler: HistorySettler | None = None
         self.router: AlertRouter = LedgerRouter(store, self.ledger, on_uncertain=self._uncertain)
+        self._names: dict[str, str] = {}  # extension -> its owner's name, from user lists
+        self.followups = FollowUps(store, country=settings.bot_country,
+                                   window_h=settings.bot_resolve_window_h, names=self.extension_name)
         self.worker = DeliveryWorker(store, {}, Renderer(settings.bot_country), clock=clock)
         self.pipeline = EventPipeline(
             store,
@@ -112,19 +118,26 @@ class Application:
             router=self.router,
             clock=clock,
             on_alert=self.worker.wake,
+            followups=self.followups,
         )
         self.http_pbx = HttpPbx(settings.onpbx_http_url, settings.onpbx_domain,
                                 settings.onpbx_key.get_secret_value(), timeout=settings.onpbx_command_timeout)
         if settings.onpbx_history == "on":
             self.settler = HistorySettler(
                 self.http_pbx, store, self.router, self.ledger, country=settings.bot_country,
-                max_age_s=settings.bot_backfill_max_h * 3600.0, clock=clock, on_alert=self.worker.wake)
+                max_age_s=settings.bot_backfill_max_h * 3600.0, clock=clock, on_alert=self.worker.wake,
+                on_settled=self.followups.settled)
         #: "2" or "3"; in auto mode without ONPBX_URL, provisional until start() has chosen
         self.api = pbx_choice.explicit(settings) or "3"
         self.pbx: PbxClient | SocketClient = self._pbx_link(self.api, self._queue_event)
         #: commands: the socket where its API has them, HTTP for the rest (API 3.0: click-to-call,
         #: users, trunks) and for click-to-call while the socket is down; names for /who from HTTP
         self.pbx_api = CombinedPbx(self.pbx, self.http_pbx, lambda: self.pbx.connected)
+        #: reports: the call history is the authority for the numbers when it is on
+        history = self.http_pbx if settings.onpbx_history == "on" else None
+        self.reporter = Reporter(store, settings.bot_country, charts=MatplotlibCharts(), history=history)
+        self.reports = ReportScheduler(store, self.reporter, on_queued=self.worker.wake)
+        self.next_report_at = 0.0
         self.commands = CommandService(
             store=store,
             pbx=self.pbx_api,
@@ -133,6 +146,8 @@ class Application:
             settings=settings,
             clock=clock,
             history=self.http_pbx,
+            followups=self.followups,
+            reporter=self.reporter,
         )
         self.health: Any = None
         if settings.bot_http_port is not None:
@@ -170,6 +185,11 @@ class Application:
             self.pbx = self._pbx_link(api, self._queue_event)
             self.pbx_api.socket = self.pbx
         logger.info("PBX: WebSockets API %s.0 at %s", api, pbx_choice.url_of(self.settings, api))
+    def extension_name(self, ext: str) -> str:
+        """The extension's name from presence, else from the last user list that named it (a
+        phone that is offline now keeps its owner's name); "" when unknown."""
+        state = self.presence.extension_states().get(ext)
+        return (state.name if state is not None else "") or self._names.get(ext, "")
 
     def _chat_adapters(self) -> list[Any]:
         adapters: list[Any] = []
@@ -244,10 +264,11 @@ class Application:
         if "user_list" not in self.pbx.capabilities:
             return
         try:
-            users = await self.pbx.user_list()
+            users = await self.pbx_api.user_list()  # the socket's list, names filled in over HTTP
         except BotError as exc:
             logger.warning("user_list after connect failed: %s", exc)
             return
+        self._names.update((u.uid, u.name) for u in users if u.name)
         await self.pipeline.seed_users(users)
         logger.info("PBX reports %d registered extension(s)", len(users))
 
@@ -297,6 +318,7 @@ class Application:
                 logger.warning("periodic tick failed: %s", exc)
             await self.prune_if_due(time.monotonic())
             await self._persist_watermark()
+            await self.report_if_due(time.monotonic())
 
     async def _persist_watermark(self) -> None:
         """Store the call-history watermark (a no-op when it did not move)."""
@@ -306,6 +328,17 @@ class Application:
             await self.settler.persist()
         except BotError as exc:
             logger.warning("history watermark not stored: %s", exc)
+
+    async def report_if_due(self, now: float) -> int:
+        """Daily reports, looked at once a minute (monotonic ``now``); failures wait a minute."""
+        if now < self.next_report_at:
+            return 0
+        self.next_report_at = now + REPORT_EVERY_S
+        try:
+            return await self.reports.tick(self.clock())
+        except BotError as exc:
+            logger.warning("daily reports not checked: %s", exc)
+            return 0
 
     async def prune_if_due(self, now: float) -> bool:
         """Prune when monotonic ``now`` reached :attr:`next_prune_at`; schedules the next run."""

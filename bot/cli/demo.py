@@ -32,15 +32,16 @@ DEMO_DOMAIN = "demo.onpbx.ru"
 DEMO_EXTENSIONS = ("201",)
 DEMO_SCENARIO = Path(__file__).with_name("demo.json")
 SCRIPT = (
-    (1.0, "/help"),
-    (1.5, "/who"),
-    (1.0, "/call 79161234567"),
-    (1.5, "/calls"),
+    (1.0, "/who"),
+    (1.5, "/help"),
+    (2.0, "/call 79161234567"),  # calls the first missed caller back: 201 answers at 2 s, they at 4 s
+    (2.0, "/calls"),
     (1.5, "/trunks"),
-    (1.5, "/call +44 20 7946 0958"),
-    (3.0, "/hangup"),
-    (3.0, "/calls"),
-    (8.0, "/who"),
+    (1.0, "/call +44 20 7946 0958"),
+    (1.5, "/missed"),
+    (2.0, "/hangup"),  # the call back has connected by now: when it ends its missed alert is edited
+    (2.0, "/report today"),  # the numbers, and where the chart's PNG was written
+    (2.0, "/who"),
     (1.0, "/audit 5"),
 )
 

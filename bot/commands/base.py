@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.alerts import FollowUps
 from bot.commands import args
 from bot.commands.confirm import Confirmations
 from bot.commands.dialpolicy import (
@@ -26,6 +27,7 @@ from bot.domain import ActiveCall, Button, ChatCommand, ChatSettings, OutMessage
 from bot.errors import InvalidArgument
 from bot.i18n import register, t
 from bot.ports import CallHistory, CallsView, PbxApi, PresenceView, Store
+from bot.reports import Reporter
 from bot.text import flat
 
 register(
@@ -52,6 +54,8 @@ class Deps:
     limiter: DialRateLimiter = field(default_factory=lambda: DialRateLimiter(5))
     pairing: PairingThrottle = field(default_factory=PairingThrottle)
     history: CallHistory | None = None  # the PBX's call history (/history), when configured
+    followups: FollowUps | None = None  # missed-call follow-ups (Done button)
+    reporter: Reporter | None = None  # /report with history and chart (None: numbers only)
 
 
 @dataclass

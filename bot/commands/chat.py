@@ -12,6 +12,7 @@ import dataclasses
 from bot.commands import args
 from bot.commands.base import Ctx, Handler
 from bot.commands.policy import decide
+from bot.commands.report import report_settings
 from bot.domain import ChatSettings, OutMessage, Span
 from bot.i18n import register
 
@@ -27,6 +28,8 @@ _DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "listen": ("Listen in on a call", "Прослушать звонок"),
     "trunks": ("Trunks and their status", "Транки и их состояние"),
     "history": ("Last calls from the call history", "Последние звонки из истории"),
+    "missed": ("Unresolved missed calls", "Нерешённые пропущенные звонки"),
+    "report": ("Calls report with a chart", "Отчёт по звонкам с графиком"),
     "sipmsg": ("Text a phone's screen", "Сообщение на экран телефона"),
     "bind": ("Bind this chat to an extension", "Привязать чат к номеру"),
     "unbind": ("Unbind this chat", "Отвязать чат"),
@@ -71,9 +74,10 @@ register(
                           "Extensions: {exts}\nAlerts: {alerts}",
                           "Язык: {language}\nЧасовой пояс: {timezone}\nТихие часы: {quiet}\n"
                           "Номера: {exts}\nУведомления: {alerts}"),
-        "settings.usage": ("/settings [language ru|en | timezone Area/City | quiet HH:MM-HH:MM | quiet off]",
+        "settings.usage": ("/settings [language ru|en | timezone Area/City | quiet HH:MM-HH:MM | quiet off"
+                           " | report HH:MM | report off]",
                            "/settings [language ru|en | timezone Регион/Город | "
-                           "quiet ЧЧ:ММ-ЧЧ:ММ | quiet off]"),
+                           "quiet ЧЧ:ММ-ЧЧ:ММ | quiet off | report ЧЧ:ММ | report off]"),
         "settings.saved": ("Saved.", "Сохранено."),
         "settings.none": ("none", "нет"),
         "subscribe.usage": ("/subscribe missed|registration|calls|all|internal on|off",
@@ -125,6 +129,8 @@ def _changed(ctx: Ctx) -> ChatSettings:
 
 
 async def settings(ctx: Ctx) -> list[OutMessage]:
+    if ctx.args and ctx.args[0].strip().lower() == "report":
+        return await report_settings(ctx)
     if not ctx.args:
         return [_view(ctx, ctx.chat)]
     ctx.chat = _changed(ctx)

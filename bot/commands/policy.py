@@ -11,7 +11,9 @@ key                          least role     extra condition
 ==========================  ============  ==========================================
 start, help, settings        anyone         (settings without arguments only shows)
 pair                         anyone         private chat only (the code stays private)
-who, calls, trunks           viewer
+who, calls, trunks,          viewer
+missed, report
+done (button)                operator
 call, hangup, transfer,      operator       chat bound to an extension (admins: any chat)
 listen, sipmsg
 call:from (foreign EXT),     admin
@@ -39,6 +41,9 @@ LEAST_ROLE: dict[str, Role] = {
     "calls": Role.VIEWER,
     "trunks": Role.VIEWER,
     "history": Role.VIEWER,
+    "missed": Role.VIEWER,
+    "report": Role.VIEWER,
+    "done": Role.OPERATOR,
     **{key: Role.OPERATOR for key in NEEDS_BINDING},
     **{
         key: Role.ADMIN

@@ -11,11 +11,14 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.alerts import FollowUps
 from bot.commands import admin as cmd_admin
 from bot.commands import calls as cmd_calls
 from bot.commands import chat as cmd_chat
+from bot.commands import followup as cmd_followup
 from bot.commands import history as cmd_history
 from bot.commands import pbx as cmd_pbx
+from bot.commands import report as cmd_report
 from bot.commands.base import Ctx, Deps, Handler
 from bot.commands.dialpolicy import DialRateLimiter
 from bot.commands.policy import decide, effective_role
@@ -33,6 +36,7 @@ from bot.errors import (
 )
 from bot.i18n import register, t
 from bot.ports import CallHistory, CallsView, PbxApi, PresenceView, Store
+from bot.reports import Reporter
 from bot.text import flat
 
 logger = logging.getLogger(__name__)
@@ -101,13 +105,16 @@ class CommandService:
         settings: Settings,
         clock: Callable[[], float] = time.time,
         history: CallHistory | None = None,
+        followups: FollowUps | None = None,
+        reporter: Reporter | None = None,
     ) -> None:
         self._deps = Deps(store, pbx, calls, presence, settings, clock,
-                          limiter=DialRateLimiter(settings.bot_dial_per_minute), history=history)
+                          limiter=DialRateLimiter(settings.bot_dial_per_minute), history=history,
+                          followups=followups, reporter=reporter)
         self._throttle = StrangerThrottle()
         self._handlers: dict[str, Handler] = {
             **cmd_chat.HANDLERS, **cmd_calls.HANDLERS, **cmd_pbx.HANDLERS, **cmd_admin.HANDLERS,
-            **cmd_history.HANDLERS,
+            **cmd_history.HANDLERS, **cmd_followup.HANDLERS, **cmd_report.HANDLERS,
         }
 
     async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:
@@ -154,7 +161,7 @@ class CommandService:
 
     async def _action(self, action: ChatAction, chat: ChatSettings) -> ActionReply:
         lang = chat.language
-        if action.action in ("call", "hangup"):
+        if action.action in ("call", "hangup", "done"):
             call = action.action == "call"
             words = cmd_calls.button_args(action.arg) if call else tuple(action.arg.split())
             cmd = ChatCommand(action.chat, action.user, action.action, words, " ".join(words))

@@ -28,10 +28,9 @@ class Plan:
 
 
 def is_card(entry: OutboxEntry) -> bool:
-    """A call card, or an alert already posted whose content changed since: both are edited."""
-    return entry.alert.kind == "card" or (
-        entry.message_id is not None and entry.version > entry.delivered_version
-    )
+    """Entries sent alone, never folded into a digest: call cards, reports, and alerts already
+    posted whose update (a missed call resolved, bot.alerts.resolve) edits their message."""
+    return entry.alert.kind in ("card", "report") or entry.message_id is not None
 
 
 def _stale_card(entry: OutboxEntry, settings: ChatSettings) -> bool:

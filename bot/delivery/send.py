@@ -11,19 +11,36 @@ from __future__ import annotations
 import logging
 
 from bot.delivery.plan import Plan
-from bot.domain import ChatRef, ChatSettings, OutboxEntry, OutMessage
+from bot.domain import Alert, ChatRef, ChatSettings, OutboxEntry, OutMessage, Span
 from bot.errors import MessageGone, StorageError
 from bot.ports import AlertRenderer, ChatSender, Store
 
 logger = logging.getLogger(__name__)
 
 
+#: marks the message id of alerts posted inside a digest, so an update re-renders the whole digest
+DIGEST_PREFIX = "digest:"
+
+
+async def digest_of(store: Store, plan: Plan, chat: ChatRef) -> list[Alert] | None:
+    """An update of an alert that was posted inside a digest (a missed call resolved later):
+    the digest's alerts, this one in its new state; None for anything else."""
+    head = plan.entries[0]
+    if plan.action != "card" or not (head.message_id or "").startswith(DIGEST_PREFIX):
+        return None
+    members = await store.entries_of_message(chat, head.message_id or "")
+    return [head.alert if e.id == head.id else e.alert for e in members] or [head.alert]
+
+
 def render_plan(
-    renderer: AlertRenderer, plan: Plan, settings: ChatSettings
+    renderer: AlertRenderer, plan: Plan, settings: ChatSettings, digest: list[Alert] | None = None
 ) -> tuple[Plan, OutMessage | None]:
     """The message for ``plan`` (possibly a narrowed plan); None when even the head cannot be
-    rendered: that entry is bad input and the caller drops it."""
+    rendered: that entry is bad input and the caller drops it. ``digest``: the head is edited
+    inside the digest it was posted in (see :func:`digest_of`)."""
     try:
+        if digest is not None:
+            return plan, renderer.render_digest(digest, settings)
         if plan.action == "digest":
             return plan, renderer.render_digest([e.alert for e in plan.entries], settings)
         return plan, renderer.render(plan.entries[0].alert, settings)
@@ -40,11 +57,22 @@ async def transmit(plan: Plan, message: OutMessage, sender: ChatSender, chat: Ch
     head = plan.entries[0]
     if plan.action == "card" and head.message_id is not None:
         try:
-            await sender.edit(chat, head.message_id, message)
+            await sender.edit(chat, head.message_id.removeprefix(DIGEST_PREFIX), message)
             return head.message_id
         except MessageGone:
             logger.info("card message %s in %s is gone; posting a new one", head.message_id, chat)
+            # a follow-up of a missed call: a short reply, not the whole alert (or digest) again
+            if head.alert.kind == "missed" or head.message_id.startswith(DIGEST_PREFIX):
+                return await sender.send(chat, short_reply(message))
     return await sender.send(chat, message)
+
+
+def short_reply(message: OutMessage) -> OutMessage:
+    """The heading line and the follow-up lines (✅ / ↩) of an alert whose message is gone."""
+    lines = message.text.splitlines()
+    kept = [lines[0], *(line for line in lines[1:] if line[:1] in ("✅", "↩") or line.endswith(" ✅"))]
+    kept = kept if lines else []
+    return OutMessage((Span("\n".join(kept)),), message.buttons)
 
 
 class Ledger:

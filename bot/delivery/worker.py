@@ -19,7 +19,7 @@ from bot.backoff import Backoff
 from bot.delivery.loop import PassLoop
 from bot.delivery.pacing import Pacer
 from bot.delivery.plan import Plan, plan_chat
-from bot.delivery.send import Ledger, Orphans, render_plan, transmit
+from bot.delivery.send import DIGEST_PREFIX, Ledger, Orphans, digest_of, render_plan, transmit
 from bot.domain import ChatRef, ChatSettings, OutboxEntry
 from bot.errors import ChatGone, ChatMigrated, DeliveryError, RetryAfter
 from bot.ports import AlertRenderer, ChatSender, Store
@@ -178,7 +178,8 @@ class DeliveryWorker:
     # sending -------------------------------------------------------------------------------
     async def _attempt(self, plan: Plan, turn: _Turn) -> int:
         chat, head = turn.chat, plan.entries[0]
-        plan, message = render_plan(self._renderer, plan, turn.settings)
+        digest = await digest_of(self._store, plan, chat)
+        plan, message = render_plan(self._renderer, plan, turn.settings, digest)
         if message is None:  # bad input: logged by render_plan, dropped so the chat goes on
             await self._settle(Plan("drop", (head,), reason="it cannot be rendered"), turn)
             return 0
@@ -196,13 +197,10 @@ class DeliveryWorker:
         except Exception as exc:  # a sender bug: log once per chat and kind, retry as transient
             self._log_unexpected(chat, head, exc)
             return await self._failed(turn, turn.now + self._delay(head), type(exc).__name__)
-        if plan.action == "card":
+        if plan.action in ("card", "single"):  # remembered, so a later update edits the message
             await self._ledger.mark([head.id], message_id, head.version)
-        else:
-            # a single alert keeps its message id, so an update of it (the call history settling
-            # an uncertain missed call as answered) edits that message like a card
-            message_ref = message_id if plan.action == "single" else None
-            await self._ledger.mark([e.id for e in plan.entries], message_ref)
+        else:  # a digest: its alerts remember the message, so a later update edits the digest
+            await self._ledger.mark([e.id for e in plan.entries], DIGEST_PREFIX + message_id)
         self.messages += 1
         if plan.action == "digest":
             self.digests += 1

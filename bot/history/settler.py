@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.alerts import AlertRouter
 from bot.backoff import Backoff
+from bot.domain import MissedCall
 from bot.errors import BotError
 from bot.history.ledger import LiveLedger
 from bot.history.queue import queue_settlement
@@ -56,12 +57,15 @@ class HistorySettler:
         delay_s: float = 5.0,
         clock: Callable[[], float] = time.time,
         on_alert: Callable[[], None] | None = None,
+        on_settled: Callable[[MissedCall, bool, float], Awaitable[None]] | None = None,
         backoff: Backoff | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self._history, self._store, self._router, self.ledger = history, store, router, ledger
         self._country, self._max_age_s, self._margin_s, self.delay_s = country, max_age_s, margin_s, delay_s
         self._clock, self._on_alert, self._sleep = clock, on_alert, sleep
+        #: told each call the history decided (call, answered?, now): follow-ups and reports
+        self._on_settled = on_settled
         self.backoff = backoff or Backoff(base=2.0, cap=300.0)
         self._mark: float | None = None
         self._saved: float | None = None
@@ -196,6 +200,11 @@ class HistorySettler:
     async def _apply(self, result: Settlement, reason: str, now: float) -> int:
         alerts, digests = await queue_settlement(self._store, self._router, result, reason, now)
         self.alerts, self.digests = self.alerts + alerts, self.digests + digests
+        if self._on_settled is not None:
+            for missed in (*result.alerts, *result.confirmed, *result.digest):
+                await self._on_settled(missed, False, now)
+            for answered in result.answered:
+                await self._on_settled(answered, True, now)
         return alerts + digests
 
     def status(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def test_missed_call_in_russian() -> None:
     assert "Линия: +7 495 111-22-33" in text
     assert "15.11.2023 01:13" in text  # Moscow is UTC+3
     assert "Ожидание: 35 с" in text and "Причина: нет ответа" in text
-    assert msg.buttons == ((Button("Перезвонить", "call", CALLER),),)
+    assert msg.buttons == ((Button("Перезвонить", "call", CALLER), Button("Готово", "done", "A1")),)
 
 
 def test_missed_call_in_english_with_time_zone_and_unknown_cause() -> None:
@@ -54,7 +54,7 @@ def test_missed_call_in_english_with_time_zone_and_unknown_cause() -> None:
 
 def test_hidden_caller_has_no_call_back_button_and_internal_title() -> None:
     msg = Renderer().render(missed(caller_number="anonymous", caller_name="", internal=True), EN)
-    assert "hidden number" in msg.text and msg.buttons == ()
+    assert "hidden number" in msg.text and msg.buttons == ((Button("Done", "done", "A1"),),)
     assert Span("Missed internal call", "bold") in msg.spans
     national = Renderer().render(missed(caller_number="88001006729", caller_name="", gate=""), RU)
     assert "8 (800) 100-67-29" in national.text and "Линия" not in national.text

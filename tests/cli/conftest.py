@@ -31,7 +31,8 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONPATH": str(ROOT),
            "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
            "BOT_DB": str(home / "bot.sqlite3"),
-           "ONPBX_HISTORY": "off"}  # hermetic: its default HTTP URL is the vendor's (tests turn it on)
+           "ONPBX_HISTORY": "off",  # hermetic: its default HTTP URL is the vendor's (tests turn it on)
+           "ONPBX_HTTP_URL": "http://127.0.0.1:9"}  # nothing listens there: no lookup of the vendor
     env.update(extra)
     return env
 

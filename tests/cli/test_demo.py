@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -41,13 +42,38 @@ def test_scripted_demo_shows_each_alert_once(tmp_path: Path) -> None:
     assert not TRACEBACK.search(out + done.stderr)
     missed = external_missed_calls()
     assert len(missed) >= 2
-    assert out.count("📵") == len(missed), out  # exactly one alert per missed call
+    posted = re.findall(r"\[bot -> demo #\d+\]\n  📵", out)
+    assert len(posted) == len(missed), out  # exactly one alert per missed call (edits come later)
     assert out.count("🔴 Телефон 201 не в сети") == 1 and out.count("🟢 Телефон 201 в сети") == 1, out
     assert "> /who" in out and "Внутренние номера:" in out and "201 " in out.split("Внутренние номера:")[1]
     assert "> /call 79161234567" in out and "Звоню на 79161234567 с 201: возьмите трубку на 201." in out
     assert "> /call +44 20 7946 0958" in out and "Звонки за границу запрещены" in out
     assert out.rstrip().endswith("demo finished.")
     assert out.count("пока не было связи с АТС") == 1, out  # the call missed during the socket gap
+
+
+@pytest.mark.timeout(60)
+async def test_demo_shows_the_missed_call_called_back_and_the_report(tmp_path: Path) -> None:
+    """The scripted ``/call 79161234567`` calls the first missed call back: once it ends, the
+    alert is edited in place; then ``/report today`` prints where the chart's PNG went."""
+    out = io.StringIO()
+    base = Settings(  # type: ignore[call-arg]
+        _env_file=None, bot_language="ru", telegram_bot_token=SecretStr(""), slack_bot_token=SecretStr("")
+    )
+    assert await run_demo(base, duration=21.0, out=out) == 0
+    text = out.getvalue()
+    assert not TRACEBACK.search(text), text
+    first = re.search(r"\[bot -> demo #(\d+)\]\n  📵 Пропущенный звонок\n  От: \+7 916 123-45-67", text)
+    assert first is not None, text
+    edit = text.split(f"[bot edits #{first.group(1)}]")[-1].split("\n> ", 1)[0]  # its last edit
+    assert re.search(r"✅ Перезвонил 201 \(Анна Смирнова\) в \d\d:\d\d, разговор \d+:\d\d", edit), text
+    assert "> /missed" in text and "Нерешённые пропущенные" in text
+    report = text.split("> /report today", 1)[1]
+    # the call missed while the PBX link was down is counted too (the call history says so)
+    assert "Отчёт по звонкам:" in report and "Пропущено: 3 (решено 1, не решено 2)" in report, text
+    path = re.search(r"\[chart: (\S+\.png)\]", report)
+    assert path is not None
+    assert (await asyncio.to_thread(Path(path.group(1)).read_bytes))[:4] == b"\x89PNG"
 
 
 @pytest.mark.timeout(30)

@@ -29,11 +29,13 @@ async def test_demo_with_telegram_token_alerts_a_bound_telegram_group() -> None:
         out = io.StringIO()
         assert await run_demo(base, duration=6.0, out=out) == 0
     console = out.getvalue()
-    assert not TRACEBACK.search(console) and console.count("📵") == 1, console
+    # the first missed call once (the call missed during the 2 s socket gap may follow it)
+    assert not TRACEBACK.search(console), console
+    assert console.count("📵 Пропущенный звонок\n  От: +7 916") == 1, console
     to_group = [m for m in api.of("sendMessage") if m["chat_id"] == str(GROUP)]
     bound = to_group[0]["text"]
     assert "201" in bound and "📵" not in bound  # the /bind reply came first
-    missed = [m["text"] for m in to_group if "📵" in m["text"]]
+    missed = [m["text"] for m in to_group if "📵" in m["text"] and "916" in m["text"]]
     assert len(missed) == 1, to_group  # the first missed call (79161234567 ringing 201), once
     assert "Пропущенный звонок" in missed[0] and "Иван Петров" in missed[0]
     assert "916" in missed[0] and "201" in missed[0]

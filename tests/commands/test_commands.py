@@ -75,7 +75,7 @@ async def test_help_lists_only_permitted_commands(bot: Conversation) -> None:
     assert _listed(await bot.text("9", "/help")) == {"/start", "/help", "/settings"}
     assert "/pair" in _listed(await bot.text("9", "/help", private=True))
     await bot.grant("3", Role.VIEWER)
-    viewer = {"/start", "/help", "/settings", "/who", "/calls", "/trunks", "/history"}
+    viewer = {"/start", "/help", "/settings", "/who", "/calls", "/trunks", "/history", "/missed", "/report"}
     assert _listed(await bot.text("3", "/help")) == viewer
     await bot.grant("2", Role.OPERATOR)
     operator = _listed(await bot.text("2", "/help"))

@@ -7,7 +7,7 @@ import pytest
 from bot.commands.policy import KNOWN, decide, effective_role
 from bot.domain import Role
 
-VIEWER_CMDS = ("who", "calls", "trunks", "history")
+VIEWER_CMDS = ("who", "calls", "trunks", "history", "missed", "report")
 OPERATOR_CMDS = ("call", "hangup", "transfer", "listen", "sipmsg")
 ADMIN_CMDS = ("call:from", "bridge", "bind", "unbind", "reboot", "reloadgw", "flushreg", "broadcast",
               "subscribe", "settings:set", "dial", "grant", "revoke", "admins", "audit")
@@ -49,7 +49,13 @@ def test_admin_commands(command: str) -> None:
 
 
 def test_table_covers_exactly_the_known_commands() -> None:
-    assert set(VIEWER_CMDS + OPERATOR_CMDS + ADMIN_CMDS + ("start", "help", "settings", "pair")) == KNOWN
+    extra = ("start", "help", "settings", "pair", "done")
+    assert set(VIEWER_CMDS + OPERATOR_CMDS + ADMIN_CMDS + extra) == KNOWN
+
+
+def test_done_needs_an_operator_but_no_binding() -> None:
+    assert decide("done", Role.OPERATOR, chat_bound=False, is_private=False).allowed
+    assert decide("done", Role.VIEWER, chat_bound=True, is_private=False).needed == Role.OPERATOR
 
 
 @pytest.mark.parametrize("command", ["", "rm -rf", "call;drop", "CALL", "help ", "?"])

@@ -37,6 +37,7 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []  # (response_url path id, body)
         self.acks: list[dict[str, Any]] = []
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes POSTed to its upload URL
         self.scripted: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = {}
         self.changed = asyncio.Condition()
         self.ws: web.WebSocketResponse | None = None
@@ -66,6 +67,7 @@ class SlackStandIn:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/link", self._link)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -97,7 +99,8 @@ class SlackStandIn:
             return dict(json.loads(raw))
         if request.method == "GET":
             return dict(request.query)
-        return {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        return {**dict(request.query), **form}  # slack_sdk sends some methods' params in the query
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -123,9 +126,28 @@ class SlackStandIn:
                 "channel": body.get("channel"),
                 "ts": body.get("ts") or f"1700000000.{self._ts:06d}",
             }
+        if method == "files.getUploadURLExternal":  # files_upload_v2, step 1
+            file_id = f"F{len(self.uploads) + 1}"
+            self.uploads[file_id] = b""
+            return {"ok": True, "file_id": file_id, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":  # step 3
+            files = json.loads(str(body.get("files", "[]")))
+            missing = [f["id"] for f in files if not self.uploads.get(f["id"])]
+            if missing:
+                return {"ok": False, "error": "file_not_uploaded"}
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
         if method == "users.info":
             return {"ok": True, "user": {"id": body.get("user"), "name": f"name-of-{body.get('user')}"}}
         return {"ok": False, "error": "unknown_method"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """files_upload_v2, step 2: the raw bytes POSTed to the upload URL."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self.uploads:
+            return web.Response(status=404, text="unknown upload")
+        self.uploads[file_id] = await request.read()
+        await self._notify()
+        return web.Response(text="OK - " + str(len(self.uploads[file_id])))
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append((request.match_info["name"], await self._body(request)))

@@ -37,7 +37,8 @@ def test_alert_with_call_back_button_has_block_kit_shape() -> None:
     assert "<b>" not in text and "&lt;b&gt;" in text
     assert [b["type"] for b in body] == ["section", "actions"]
     assert body[0]["text"]["type"] == "mrkdwn" and "<b>" not in body[0]["text"]["text"]
-    (button,) = body[1]["elements"]
+    (button, done) = body[1]["elements"]
+    assert done["action_id"] == "pbx_done" and done["value"] == "a-1"
     assert button["type"] == "button" and button["action_id"] == "pbx_call"
     assert button["value"] == "79161234567" and button["text"]["type"] == "plain_text"
 

@@ -157,6 +157,9 @@ class StandIn:
     def _params(form: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in form.items():
+            if isinstance(value, web.FileField):  # a multipart upload (sendPhoto): keep its bytes
+                value = {"filename": value.filename, "content_type": value.content_type,
+                         "data": value.file.read()}
             out[key] = json.loads(value) if key in JSON_FIELDS and isinstance(value, str) else value
         return out
 
@@ -183,6 +186,15 @@ class StandIn:
             chat = {"id": chat_id, "type": "private" if chat_id > 0 else "group", "title": "G"}
             mid = int(params.get("message_id") or next(self._message_ids))
             return _ok({"message_id": mid, "date": int(time.time()), "chat": chat, "text": params["text"]})
+        if method == "sendPhoto":
+            chat_id = int(params["chat_id"])
+            chat = {"id": chat_id, "type": "private" if chat_id > 0 else "group", "title": "G"}
+            photo = [{"file_id": "p1", "file_unique_id": "u1", "width": 800, "height": 400}]
+            msg = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
+                   "photo": photo}
+            if params.get("caption"):
+                msg["caption"] = params["caption"]
+            return _ok(msg)
         if method in ("answerCallbackQuery", "setMyCommands", "setWebhook", "deleteWebhook"):
             return _ok(True)
         return web.json_response(
