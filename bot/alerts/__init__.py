@@ -4,6 +4,6 @@ verdicts into outbox entries per chat, the renderer turns stored alerts into ru/
 from bot.alerts.causes import cause_words
 from bot.alerts.pipeline import EventPipeline
 from bot.alerts.render import Renderer
-from bot.alerts.router import AlertRouter
+from bot.alerts.router import AlertRouter, missed_key
 
-__all__ = ["AlertRouter", "EventPipeline", "Renderer", "cause_words"]
+__all__ = ["AlertRouter", "EventPipeline", "Renderer", "cause_words", "missed_key"]

@@ -3,6 +3,12 @@
 Strategy: trackers are pure and decide; this class only sequences the I/O (route first, then
 persist, so a crash never loses a missed call, and the outbox dedup keys make a replay harmless)
 and wakes the delivery worker. One bad event or a store hiccup is logged and dropped.
+
+Nothing decided is lost: a call update whose alert cannot be stored even after the retries stays
+pending (in memory, and as a "decided" snapshot in place of the call's row when the store takes
+it) and is routed again on every tick until it is stored; a restart restores pending decisions
+from their snapshots, and the per-call dedup keys keep the alert to one per chat.
+:class:`~bot.tracking.LinkChange` markers in the event stream tell the tracker about gaps.
 """
 
 from __future__ import annotations
@@ -13,11 +19,11 @@ import time
 from collections.abc import Callable
 
 from bot.alerts.router import AlertRouter
-from bot.domain import RegistrationChange, SipUser
+from bot.domain import CallCard, MissedCall, RegistrationChange, SipUser, alert_from_dict, alert_to_dict
 from bot.errors import BotError, StorageError
 from bot.events import Blf, PbxEvent, Registration
 from bot.ports import Store
-from bot.tracking import CallTracker, CallUpdate, Presence, RegistrationTracker
+from bot.tracking import CallTracker, CallUpdate, LinkChange, Presence, RegistrationTracker
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +45,7 @@ class EventPipeline:
         router: AlertRouter,
         clock: Callable[[], float] = time.time,
         on_alert: Callable[[], None] | None = None,
+        enqueue_retry_s: tuple[float, ...] = ENQUEUE_RETRY_S,
     ) -> None:
         self._store = store
         self._tracker = tracker
@@ -48,11 +55,20 @@ class EventPipeline:
         self._clock = clock
         self._on_alert = on_alert
         self._bugs_seen: set[type[Exception]] = set()
+        self._retry_s = enqueue_retry_s
+        self._pending: dict[str, CallUpdate] = {}  # decided, alert not stored yet (call id ->)
 
-    async def handle(self, event: PbxEvent) -> None:
-        """Apply one PBX event; never raises for bad input or a failing store."""
+    @property
+    def pending(self) -> int:
+        """Decided call alerts not stored yet (retried every tick)."""
+        return len(self._pending)
+
+    async def handle(self, event: PbxEvent | LinkChange) -> None:
+        """Apply one PBX event (or a link gap marker); never raises for bad input or a failing store."""
         try:
-            if isinstance(event, Registration):
+            if isinstance(event, LinkChange):
+                await self._call_updates(self._tracker.link_up() if event.up else self._tracker.link_down())
+            elif isinstance(event, Registration):
                 await self._registration_changes(self._registrations.feed(event))
             elif isinstance(event, Blf):
                 self._presence.on_blf(event)
@@ -65,7 +81,7 @@ class EventPipeline:
         except Exception as exc:  # safety net: a tracker bug must not stop the event loop
             self._log_bug(event, exc)
 
-    def _log_bug(self, event: PbxEvent, exc: Exception) -> None:
+    def _log_bug(self, event: PbxEvent | LinkChange, exc: Exception) -> None:
         """A built-in error is a bug: drop the event, with the traceback once per exception type."""
         first = type(exc) not in self._bugs_seen
         self._bugs_seen.add(type(exc))
@@ -76,6 +92,7 @@ class EventPipeline:
         """Evict stale calls, expire registrations and close flap windows (call every second)."""
         now = self._clock()
         try:
+            await self._retry_pending(now)
             await self._call_updates(self._tracker.evict(now))
             await self._registration_changes(self._registrations.tick(now))
         except BotError as exc:
@@ -88,8 +105,20 @@ class EventPipeline:
     async def restore(self) -> None:
         """Re-track the calls a previous process saved (run once at startup, before events)."""
         snapshots = await self._store.load_calls()
-        self._tracker.restore(snapshots)
-        logger.info("restored %d tracked call(s)", len(snapshots))
+        live = []
+        for snap in snapshots:
+            if "decided" not in snap:
+                live.append(snap)
+                continue
+            try:
+                card, missed = alert_from_dict(snap["card"]), alert_from_dict(snap["decided"])
+            except (KeyError, TypeError, ValueError) as exc:
+                logger.error("skipping unreadable decided call: %s", exc)
+                continue
+            if isinstance(card, CallCard) and isinstance(missed, MissedCall):
+                self._pending[card.call_id] = CallUpdate(card, missed=missed, finished=True)
+        self._tracker.restore(live)
+        logger.info("restored %d tracked call(s), %d decided alert(s)", len(live), len(self._pending))
 
     async def seed_users(self, users: list[SipUser]) -> None:
         """Startup/reconnect ``user_list``: registered phones are online (no alert), names known."""
@@ -102,8 +131,14 @@ class EventPipeline:
         now = self._clock()
         enqueued = 0
         for update in updates:
-            enqueued += await self._enqueue_call(update, now)
             call_id = update.card.call_id
+            try:
+                enqueued += await self._enqueue_call(update, now)
+            except StorageError as exc:
+                if update.missed is None:
+                    raise
+                await self._keep_pending(update, now, exc)
+                continue
             if update.finished:
                 await self._store.delete_call(call_id)
             elif update.persist:
@@ -112,9 +147,36 @@ class EventPipeline:
                     await self._store.save_call(call_id, snapshot, now)
         self._wake(enqueued)
 
+    async def _keep_pending(self, update: CallUpdate, now: float, exc: StorageError) -> None:
+        """The alert of a decided call could not be stored: keep it to retry on the next tick, and
+        put the decision in place of the call's snapshot (so a restart retries it too)."""
+        call_id = update.card.call_id
+        logger.error("alert for call %s not stored, retrying every tick: %s", call_id, exc)
+        self._pending[call_id] = update
+        assert update.missed is not None
+        decided = {"call_id": call_id, "card": alert_to_dict(update.card),
+                   "decided": alert_to_dict(update.missed)}  # fmt: skip
+        try:
+            await self._store.save_call(call_id, decided, now)
+        except StorageError as save_exc:
+            logger.warning("decided call %s kept in memory only: %s", call_id, save_exc)
+
+    async def _retry_pending(self, now: float) -> None:
+        enqueued = 0
+        for call_id, update in list(self._pending.items()):
+            try:
+                enqueued += await self._router.on_call_update(update, now)
+                await self._store.delete_call(call_id)
+            except StorageError as exc:
+                logger.warning("alert for call %s still not stored: %s", call_id, exc)
+                break
+            del self._pending[call_id]
+            logger.info("alert for call %s stored after a storage failure", call_id)
+        self._wake(enqueued)
+
     async def _enqueue_call(self, update: CallUpdate, now: float) -> int:
         """Route one call update, retrying a store error a few times (back-pressures the link)."""
-        for pause in ENQUEUE_RETRY_S:
+        for pause in self._retry_s:
             try:
                 return await self._router.on_call_update(update, now)
             except StorageError as exc:

@@ -16,6 +16,12 @@ from bot.tracking import CallUpdate
 logger = logging.getLogger(__name__)
 
 
+def missed_key(call_id: str, chat: ChatRef) -> str:
+    """The outbox dedup key of a call's missed (or uncertain) alert in ``chat``: ``missed:`` +
+    the tracker's call id (the inbound A-leg uuid, ``MissedCall.call_id``) + ``:`` + the chat."""
+    return f"missed:{call_id}:{chat}"
+
+
 class AlertRouter:
     """Turns tracker output into outbox entries; returns how many were enqueued or updated."""
 
@@ -54,6 +60,9 @@ class AlertRouter:
         return count
 
     async def _route_missed(self, missed: MissedCall, now: float) -> int:
+        """Enqueue a missed call (certain or ``uncertain``) per chat under the dedup key
+        :func:`missed_key` — the same key whatever the certainty, so a call gets one such alert
+        per chat, and a later verdict from the call history (issue #11) can find and edit it."""
         settings = await self._chat_settings(now)
 
         def wants(s: ChatSettings | None, flag: str) -> bool:
@@ -74,7 +83,7 @@ class AlertRouter:
                 targets[chat] = None
         count = 0
         for chat in targets:
-            count += await self._store.enqueue(f"missed:{missed.call_id}:{chat}", chat, missed, now)
+            count += await self._store.enqueue(missed_key(missed.call_id, chat), chat, missed, now)
         if count:
             logger.info("missed call %s: %d alert(s) queued", missed.call_id, count)
         return count

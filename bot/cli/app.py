@@ -24,7 +24,7 @@ from bot.errors import BotError
 from bot.events import PbxEvent
 from bot.i18n import LANGUAGES
 from bot.ports import ChatCore, ChatSender, Store
-from bot.tracking import CallTracker, Presence, RegistrationTracker
+from bot.tracking import CallTracker, LinkChange, Presence, RegistrationTracker
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Application:
         self.store = store
         self.clock = clock
         self.link_state = LinkState.DISCONNECTED
-        self.tracker = CallTracker(ttl_s=settings.bot_call_ttl_s, clock=clock)
+        self.tracker = CallTracker(ttl_s=settings.bot_call_ttl_s, clock=clock, country=settings.bot_country)
         self.registrations = RegistrationTracker(
             grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock
         )
@@ -126,7 +126,7 @@ class Application:
         self.core: ChatCore = TimedCore(self.commands, self._observe_command)
         self.adapters: list[Any] = self._chat_adapters() if chat_adapters else []
         self._tasks: list[asyncio.Task[Any]] = []
-        self._events: asyncio.Queue[PbxEvent] = asyncio.Queue(EVENT_QUEUE_SIZE)
+        self._events: asyncio.Queue[PbxEvent | LinkChange] = asyncio.Queue(EVENT_QUEUE_SIZE)
         self.next_prune_at = time.monotonic() + PRUNE_FIRST_S
 
     def _chat_adapters(self) -> list[Any]:
@@ -177,7 +177,12 @@ class Application:
         self.worker.add_sender(sender)
 
     def _on_link_state(self, state: LinkState) -> None:
-        self.link_state = state
+        was_up, self.link_state = self.link_state == LinkState.CONNECTED, state
+        if was_up != (state == LinkState.CONNECTED):  # a gap starts or ends: in order with events
+            try:
+                self._events.put_nowait(LinkChange(up=not was_up))
+            except asyncio.QueueFull:
+                self._spawn(self._events.put(LinkChange(up=not was_up)), "link change")
         if state == LinkState.CONNECTED:
             self._spawn(self._seed_users(), "seed users")
 
@@ -256,8 +261,10 @@ class Application:
         return counts
 
     async def start(self) -> None:
-        """Restore tracked calls, then start the link, the worker, the ticker and the adapters."""
+        """Restore tracked calls, then start the link, the worker, the ticker and the adapters.
+        Restored calls lived through the bot's own downtime: a gap until the link connects."""
         await self.pipeline.restore()
+        await self.pipeline.handle(LinkChange(up=False))
         if self.health is not None:
             await self.health.start()
         self._spawn(self._consume_events(), "event pipeline")

@@ -1,9 +1,16 @@
 """Call tracking: groups channel legs into calls and decides, once per call, whether it was missed.
 
 Pure and synchronous (injected clock, no I/O). Legs index into calls by uuid; a leg joins a call by
-the source's call identity (``call_id``, API 3.0) when it has one, else by the open inbound A-leg of
-its caller number (API 2.0), so each event costs a few dict lookups; memory is bounded by a TTL, a
-cap on tracked legs and a FIFO of recently finished leg uuids (their late events are ignored).
+the source's call identity (``call_id``, API 3.0) when it has one, else (API 2.0) by the caller's
+*number* (``bot.phone.number_key``: ``79161234567`` and ``89161234567`` are one caller; a hidden
+caller is never grouped): an outbound leg joins the live, unanswered inbound call of its caller
+however long that call has waited (a queue), the 120 s window only choosing between several such
+calls. Times on cards and alerts are the call's first PBX stamp plus local elapsed time, so a
+duration never mixes the PBX clock with the local one. Link gaps (:meth:`link_down` /
+:meth:`link_up`) make the verdict of every call alive across them ``uncertain``; a gapped call that
+stays silent for ``gap_quiet_s`` after the link is back is taken to have ended in the gap and is
+alerted as uncertain (never dropped silently). Memory is bounded by a TTL, a cap on tracked legs
+and a FIFO of recently finished leg uuids (their late events are ignored).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 from bot.domain import ActiveCall, CallCard, MissedCall
 from bot.events import (
     ChannelAnswer,
+    ChannelApplication,
     ChannelBridge,
     ChannelCreate,
     ChannelDestroy,
@@ -24,10 +32,22 @@ from bot.events import (
     ChannelUnhold,
     PbxEvent,
 )
-from bot.phone import is_extension
-from bot.tracking.callstate import GROUP_WINDOW_MS, TrackedCall, classify, leg_label
+from bot.phone import is_extension, number_key
+from bot.tracking.callstate import ANSWERED_ELSEWHERE, GROUP_WINDOW_MS, TrackedCall, classify, leg_label
 
 logger = logging.getLogger(__name__)
+
+#: dialplan applications that hand a live call to someone else (the next leg of its caller joins)
+TRANSFER_APPS = frozenset({"transfer", "att_xfer", "blind_xfer", "deflect", "redirect", "uuid_transfer"})
+GAP_QUIET_S = 90.0
+
+
+def tail(number: str) -> str:
+    """A cheap bucket for a caller number (its last 7 digits); "" for a hidden caller. Calls in
+    one bucket are compared exactly by ``number_key`` only when their strings differ."""
+    s = number.strip()
+    digits = s[1:] if s.startswith("+") else s
+    return digits[-7:] if digits.isascii() and digits.isdigit() else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +73,21 @@ class CallTracker:
         ttl_s: float = 4 * 3600.0,
         max_legs: int = 100_000,
         finished_memory: int = 50_000,
+        country: str = "RU",
+        gap_quiet_s: float = GAP_QUIET_S,
     ) -> None:
         self._clock = clock
         self._ttl_s = ttl_s
         self._max_legs = max_legs
         self._finished_cap = finished_memory
+        self._country = country
+        self._gap_quiet_s = gap_quiet_s
         self._calls: dict[str, TrackedCall] = {}  # insertion order = arrival order
         self._leg_call: dict[str, str] = {}  # live leg uuid -> call id
-        self._open_a: dict[str, list[str]] = {}  # caller number -> open inbound call ids
+        self._live_in: dict[str, list[str]] = {}  # caller tail -> live inbound call ids
+        self._open_out: dict[str, list[str]] = {}  # callee tail -> click-to-call ids (unanswered)
+        self._xfer: dict[str, None] = {}  # calls with a transfer under way
+        self._quiet: dict[str, None] = {}  # gapped calls silent since the link came back
         self._by_pbx_id: dict[str, str] = {}  # the source's call identity -> call id
         self._finished: dict[str, None] = {}  # recently finished leg uuids, FIFO
         self._handlers: dict[type, Callable[[Any], list[CallUpdate]]] = {
@@ -68,6 +95,7 @@ class CallTracker:
             ChannelAnswer: self._on_answer,
             ChannelBridge: self._on_bridge,
             ChannelDestroy: self._on_destroy,
+            ChannelApplication: self._on_application,
             ChannelHold: lambda ev: self._on_hold(ev.uuid, True),
             ChannelUnhold: lambda ev: self._on_hold(ev.uuid, False),
         }
@@ -75,19 +103,43 @@ class CallTracker:
     # --- public -----------------------------------------------------------------------------
 
     def feed(self, event: PbxEvent) -> list[CallUpdate]:
-        """Apply one PBX event; events other than create/answer/bridge/destroy/hold/unhold
-        change nothing."""
+        """Apply one PBX event; events other than channel events change nothing."""
         handler = self._handlers.get(type(event))
         return handler(event) if handler is not None else []
 
     def evict(self, now: float) -> list[CallUpdate]:
-        """Drop calls tracked for longer than the TTL without a destroy (no missed verdict)."""
+        """Drop calls tracked for longer than the TTL without a destroy (no missed verdict), and
+        finish gapped calls silent for ``gap_quiet_s`` since the link came back (uncertain)."""
         out: list[CallUpdate] = []
         while self._calls:
             call = next(iter(self._calls.values()))
             if now - call.created_at < self._ttl_s:
                 break
             out.append(self._drop(call))
+        if self._quiet:
+            out += self._settle_quiet(now)
+        return out
+
+    def link_down(self) -> list[CallUpdate]:
+        """The event stream has a gap from now on (link lost, or the bot was not running): every
+        call alive now may miss events, so none of them gets a certain verdict any more."""
+        out = []
+        for call in self._calls.values():
+            if not call.gapped or call.gap_since is not None:
+                call.gapped, call.gap_since = True, None
+                self._quiet.pop(call.call_id, None)
+                out.append(CallUpdate(call.card(), persist=True, card_changed=False))
+        return out
+
+    def link_up(self) -> list[CallUpdate]:
+        """Events flow again: gapped calls that stay silent from now on ended inside the gap."""
+        now = self._clock()
+        out = []
+        for call in self._calls.values():
+            if call.gapped and call.gap_since is None:
+                call.gap_since = now
+                self._quiet[call.call_id] = None
+                out.append(CallUpdate(call.card(), persist=True, card_changed=False))
         return out
 
     def active_calls(self) -> list[ActiveCall]:
@@ -112,10 +164,11 @@ class CallTracker:
             self._calls[call.call_id] = call
             for uuid in call.legs:
                 self._leg_call[uuid] = call.call_id
-            if call.pbx_id:
-                self._by_pbx_id[call.pbx_id] = call.call_id
-            elif call.inbound and not call.answered:
-                self._open_a.setdefault(call.caller_number, []).append(call.call_id)
+            self._index(call)
+            if call.xfer:
+                self._xfer[call.call_id] = None
+            if call.gap_since is not None:
+                self._quiet[call.call_id] = None
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -125,24 +178,41 @@ class CallTracker:
     def _on_create(self, ev: ChannelCreate) -> list[CallUpdate]:
         if ev.uuid in self._leg_call or ev.uuid in self._finished or not ev.uuid:
             return []
-        stamp = ev.created_stamp or self._now_ms()
+        now = self._clock()
         label = leg_label(ev.endpoint, ev.destination_number)
         if ev.call_id:  # the source names the call: its legs are grouped by that alone
             call = self._calls.get(self._by_pbx_id.get(ev.call_id, ""))
+        elif ev.direction == "inbound":
+            call = None
         else:
-            call = None if ev.direction == "inbound" else self._find_a(ev.caller_number, stamp)
+            call = self._find_a(ev.caller_number, now) or self._find_out(ev) or self._find_xfer(ev)
         if call is None:
-            call = self._new_call(ev, stamp, label)
+            call = self._new_call(ev, now, label)
             changed = True
         else:
+            self._touch(call)
             changed = call.add_leg(ev.uuid, label)
+            changed = self._b_leg_kind(call, ev, label) or changed
         self._leg_call[ev.uuid] = call.call_id
         out = [CallUpdate(call.card(), persist=True, card_changed=changed)]
         while len(self._leg_call) > self._max_legs and self._calls:
             out.append(self._drop(next(iter(self._calls.values()))))
         return out
 
-    def _new_call(self, ev: ChannelCreate, stamp: int, label: str) -> TrackedCall:
+    def _b_leg_kind(self, call: TrackedCall, ev: ChannelCreate, label: str) -> bool:
+        """A ringing extension phone makes an internal call real; a leg to the outside turns an
+        "internal" call to a short number (112, 0611, 900) into an outgoing one."""
+        if "@" in ev.endpoint and is_extension(label):
+            call.ext_rang = True
+            return False
+        if call.direction == "internal" and not call.ext_rang and call.inbound:
+            call.direction = "out"
+            call.rang.pop(call.callee, None)
+            call.exts_cache = None
+            return True
+        return False
+
+    def _new_call(self, ev: ChannelCreate, now: float, label: str) -> TrackedCall:
         inbound = ev.direction == "inbound"
         caller, callee = ev.caller_number, ev.destination_number
         if not inbound and is_extension(callee) and not is_extension(caller):
@@ -155,50 +225,102 @@ class CallTracker:
             caller_name=ev.caller_name if inbound else "",
             callee=callee,
             gate=ev.gate,
-            started_ms=stamp,
-            created_at=self._clock(),
+            started_ms=ev.created_stamp or round(now * 1000),
+            created_at=now,
             pbx_id=ev.call_id,
         )
         call.add_leg(ev.uuid, "" if inbound else label)
         if inbound:
             call.add_extension(ev.destination_number)
         self._calls[call.call_id] = call
-        if ev.call_id:
-            self._by_pbx_id[ev.call_id] = call.call_id
-        elif inbound:
-            self._open_a.setdefault(ev.caller_number, []).append(call.call_id)
+        self._index(call)
         return call
 
-    def _find_a(self, caller: str, stamp: int) -> TrackedCall | None:
-        """The newest live, unanswered inbound call from ``caller`` created within 120 s."""
-        for call_id in reversed(self._open_a.get(caller, ())):
+    def _index(self, call: TrackedCall) -> None:
+        if call.pbx_id:
+            self._by_pbx_id[call.pbx_id] = call.call_id
+        elif call.inbound:
+            key = tail(call.caller_number)
+            if key:
+                self._live_in.setdefault(key, []).append(call.call_id)
+        elif not call.answered and is_extension(call.caller_number):
+            key = tail(call.callee)
+            if key:
+                self._open_out.setdefault(key, []).append(call.call_id)
+
+    def _same(self, a: str, b: str) -> bool:
+        return a == b or number_key(a, self._country) == number_key(b, self._country) != ""
+
+    def _find_a(self, caller: str, now: float) -> TrackedCall | None:
+        """The live, unanswered inbound call of ``caller``; of several, the newest one seen
+        within 120 s, else the newest."""
+        found: TrackedCall | None = None
+        for call_id in reversed(self._live_in.get(tail(caller), ())):
             call = self._calls.get(call_id)
-            if call is not None and not call.answered and stamp - call.started_ms <= GROUP_WINDOW_MS:
+            if call is None or call.answered or not self._same(call.caller_number, caller):
+                continue
+            if now - call.created_at <= GROUP_WINDOW_MS / 1000:
+                return call
+            found = found or call
+        return found
+
+    def _find_out(self, ev: ChannelCreate) -> TrackedCall | None:
+        """The click-to-call whose agent leg rings now and whose far end this leg is."""
+        for call_id in reversed(self._open_out.get(tail(ev.destination_number), ())):
+            call = self._calls.get(call_id)
+            if call is not None and not call.answered and self._same(call.callee, ev.destination_number):
                 return call
         return None
 
+    def _find_xfer(self, ev: ChannelCreate) -> TrackedCall | None:
+        """A call being transferred: the new leg comes from its caller or the transferring phone."""
+        for call_id in reversed(self._xfer):
+            call = self._calls.get(call_id)
+            if call is None:
+                continue
+            if self._same(call.caller_number, ev.caller_number) or any(
+                n and (n in call.rang or n == call.answered_by) for n in (ev.caller_number, ev.diversion)
+            ):
+                del self._xfer[call_id]
+                call.xfer = False
+                return call
+        return None
+
+    def _on_application(self, ev: ChannelApplication) -> list[CallUpdate]:
+        call = self._call_of(ev.uuid)
+        if call is None or ev.application.strip().lower() not in TRANSFER_APPS:
+            return []
+        call.xfer = True
+        self._xfer[call.call_id] = None
+        return [CallUpdate(call.card(), persist=True, card_changed=False)]
+
     def _on_answer(self, ev: ChannelAnswer) -> list[CallUpdate]:
         call = self._call_of(ev.uuid)
-        if call is None or call.answered or (call.inbound and ev.uuid == call.call_id):
-            return []  # unknown leg, already answered, or an IVR answering the A-leg
-        call.mark_answered(call.legs[ev.uuid], ev.answered_stamp or self._now_ms())
-        self._close_a(call)
+        if call is None or call.answered or ev.uuid == call.call_id:
+            return []  # unknown leg, already answered, an IVR answering the A-leg, or the agent's
+            # own phone answering a click-to-call (answered only when the far end answers)
+        call.mark_answered(call.legs[ev.uuid], call.elapsed_ms(self._clock()), ev.uuid)
         return [CallUpdate(call.card(), persist=True)]
 
     def _on_bridge(self, ev: ChannelBridge) -> list[CallUpdate]:
-        call, other = self._call_of(ev.aleg_uuid), self._call_of(ev.bleg_uuid)
-        if call is None:
-            call, other = other, None
-        if call is None:
+        a, b = self._call_of(ev.aleg_uuid), self._call_of(ev.bleg_uuid)
+        if a is None and b is None:
             return []
         out: list[CallUpdate] = []
-        if other is not None and other is not call:
-            out.extend(self._merge(other, ev.bleg_uuid, call))
-        if not call.answered:
-            label = call.legs.get(ev.bleg_uuid, "")
-            call.mark_answered(label, self._now_ms())
-            self._close_a(call)
-        out.append(CallUpdate(call.card(), persist=True))
+        if a is not None and b is not None and a is not b:
+            a_root, b_root = ev.aleg_uuid == a.call_id, ev.bleg_uuid == b.call_id
+            a_first = (a_root and not b_root) or (a_root == b_root and a.created_at <= b.created_at)
+            into, other = (a, b) if a_first else (b, a)  # a call's root leg keeps it; else the older
+            moving = ev.bleg_uuid if other is b else ev.aleg_uuid
+            out.extend(self._merge(other, moving, into))
+        else:
+            into = a if a is not None else b  # type: ignore[assignment]  # not both None (above)
+        leg = ev.bleg_uuid if ev.aleg_uuid == into.call_id else ev.aleg_uuid
+        if not into.answered:
+            into.mark_answered(into.legs.get(leg, ""), into.elapsed_ms(self._clock()), leg)
+        if into.answered_leg in (ev.aleg_uuid, ev.bleg_uuid) or not into.answered_leg:
+            into.talked = True
+        out.append(CallUpdate(into.card(), persist=True))
         return out
 
     def _on_hold(self, uuid: str, held: bool) -> list[CallUpdate]:
@@ -210,18 +332,24 @@ class CallTracker:
 
     def _merge(self, other: TrackedCall, uuid: str, into: TrackedCall) -> list[CallUpdate]:
         """A bridge proved leg ``uuid`` belongs to ``into``: move it (and, if it was the root of
-        ``other``, every leg of ``other``)."""
+        ``other``, every leg of ``other``). If ``other`` counted that leg's answer without a
+        conversation of its own, it is not answered any more (the answer was ``into``'s)."""
         moving = list(other.legs) if uuid == other.call_id else [uuid]
         for leg in moving:
-            into.add_leg(leg, other.legs.pop(leg))
+            label = other.legs.pop(leg)
+            if leg == other.call_id and not label and is_extension(other.caller_number):
+                label = other.caller_number  # a pickup: the phone that picked the call up
+            into.add_leg(leg, label)
             if leg in other.held:
                 other.set_hold(leg, False)
                 into.set_hold(leg, True)
             self._leg_call[leg] = into.call_id
+        if other.answered_leg in moving and not other.talked:
+            other.unanswer()
         if other.legs:
             return [CallUpdate(other.card(), persist=True)]
         self._forget(other)
-        return [CallUpdate(other.card(ended_ms=self._now_ms()), finished=True)]
+        return [CallUpdate(other.card(ended_ms=other.elapsed_ms(self._clock())), finished=True)]
 
     def _on_destroy(self, ev: ChannelDestroy) -> list[CallUpdate]:
         call = self._call_of(ev.uuid)
@@ -231,36 +359,60 @@ class CallTracker:
             call.legs.pop(ev.uuid, None)
             unheld = call.set_hold(ev.uuid, False)
             call.last_b_cause = ev.hangup_cause or call.last_b_cause
+            newly_picked = ev.hangup_cause in ANSWERED_ELSEWHERE and not call.picked
+            call.picked = call.picked or newly_picked
             del self._leg_call[ev.uuid]
             self._remember(ev.uuid)
-            return [CallUpdate(call.card(), persist=True)] if unheld else []
-        if ev.created_stamp and call.inbound:
-            call.started_ms = min(call.started_ms, ev.created_stamp)
-        ended_ms = self._now_ms()
+            if unheld or newly_picked:
+                return [CallUpdate(call.card(), persist=True, card_changed=unheld)]
+            return []
+        return [self._finish(call, call.elapsed_ms(self._clock()), ev.hangup_cause)]
+
+    def _finish(self, call: TrackedCall, ended_ms: int, cause: str) -> CallUpdate:
         self._forget(call)
-        missed = call.missed(ended_ms, ev.hangup_cause)
-        card = call.card(ended_ms=ended_ms, cause=ev.hangup_cause, missed=missed is not None)
-        return [CallUpdate(card, missed=missed, finished=True)]
+        missed = call.missed(ended_ms, cause)
+        card = call.card(ended_ms=ended_ms, cause=cause, missed=missed is not None)
+        return CallUpdate(card, missed=missed, finished=True)
+
+    def _settle_quiet(self, now: float) -> list[CallUpdate]:
+        """Gapped, unanswered calls silent since the link came back ended inside the gap."""
+        out = []
+        for call_id in list(self._quiet):
+            call = self._calls.get(call_id)
+            if call is None or call.gap_since is None:
+                del self._quiet[call_id]
+            elif now - call.gap_since >= self._gap_quiet_s and not call.answered:
+                logger.info("call %s ended while the PBX link was down: outcome unknown", call_id)
+                out.append(self._finish(call, call.elapsed_ms(call.gap_since), ""))
+        return out
 
     # --- bookkeeping --------------------------------------------------------------------------
 
-    def _now_ms(self) -> int:
-        return round(self._clock() * 1000)
+    def _touch(self, call: TrackedCall) -> None:
+        if call.gap_since is not None:  # heard from after the gap: still alive
+            call.gap_since = None
+            self._quiet.pop(call.call_id, None)
 
     def _call_of(self, uuid: str) -> TrackedCall | None:
         call_id = self._leg_call.get(uuid)
-        return self._calls.get(call_id) if call_id is not None else None
+        call = self._calls.get(call_id) if call_id is not None else None
+        if call is not None and call.gap_since is not None:
+            self._touch(call)
+        return call
 
-    def _close_a(self, call: TrackedCall) -> None:
-        ids = self._open_a.get(call.caller_number)
-        if ids is not None and call.call_id in ids:
-            ids.remove(call.call_id)
+    def _unindex(self, index: dict[str, list[str]], key: str, call_id: str) -> None:
+        ids = index.get(key)
+        if ids is not None and call_id in ids:
+            ids.remove(call_id)
             if not ids:
-                del self._open_a[call.caller_number]
+                del index[key]
 
     def _forget(self, call: TrackedCall) -> None:
         self._calls.pop(call.call_id, None)
-        self._close_a(call)
+        self._unindex(self._live_in, tail(call.caller_number), call.call_id)
+        self._unindex(self._open_out, tail(call.callee), call.call_id)
+        self._xfer.pop(call.call_id, None)
+        self._quiet.pop(call.call_id, None)
         if call.pbx_id and self._by_pbx_id.get(call.pbx_id) == call.call_id:
             del self._by_pbx_id[call.pbx_id]
         for uuid in call.legs:
@@ -276,4 +428,4 @@ class CallTracker:
     def _drop(self, call: TrackedCall) -> CallUpdate:
         logger.info("dropping call %s: no destroy within %.0f s", call.call_id, self._ttl_s)
         self._forget(call)
-        return CallUpdate(call.card(ended_ms=self._now_ms()), finished=True)
+        return CallUpdate(call.card(ended_ms=call.elapsed_ms(self._clock())), finished=True)
