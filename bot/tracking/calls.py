@@ -243,6 +243,10 @@ class CallTracker:
             key = tail(call.caller_number)
             if key:
                 self._live_in.setdefault(key, []).append(call.call_id)
+            if is_extension(call.caller_number):  # its outside leg may carry the trunk's number
+                key = tail(call.callee)
+                if key:
+                    self._open_out.setdefault(key, []).append(call.call_id)
         elif not call.answered and is_extension(call.caller_number):
             key = tail(call.callee)
             if key:
@@ -265,7 +269,8 @@ class CallTracker:
         return found
 
     def _find_out(self, ev: ChannelCreate) -> TrackedCall | None:
-        """The click-to-call whose agent leg rings now and whose far end this leg is."""
+        """The unanswered call of an extension that dialled this leg's number: a click-to-call
+        whose agent leg rings now, or an outgoing call whose outside leg shows the trunk's number."""
         for call_id in reversed(self._open_out.get(tail(ev.destination_number), ())):
             call = self._calls.get(call_id)
             if call is not None and not call.answered and self._same(call.callee, ev.destination_number):
@@ -296,9 +301,12 @@ class CallTracker:
 
     def _on_answer(self, ev: ChannelAnswer) -> list[CallUpdate]:
         call = self._call_of(ev.uuid)
+        if call is not None and ev.uuid == call.call_id and call.inbound and not call.app:
+            call.app = True  # an IVR, queue, voicemail or conference answered the A-leg
+            return [CallUpdate(call.card(), persist=True, card_changed=False)]
         if call is None or call.answered or ev.uuid == call.call_id:
-            return []  # unknown leg, already answered, an IVR answering the A-leg, or the agent's
-            # own phone answering a click-to-call (answered only when the far end answers)
+            return []  # unknown leg, already answered, an application answering the A-leg, or the
+            # agent's own phone answering a click-to-call (answered only when the far end answers)
         call.mark_answered(call.legs[ev.uuid], call.elapsed_ms(self._clock()), ev.uuid)
         return [CallUpdate(call.card(), persist=True)]
 
@@ -344,6 +352,9 @@ class CallTracker:
                 other.set_hold(leg, False)
                 into.set_hold(leg, True)
             self._leg_call[leg] = into.call_id
+            if leg != other.call_id and label in other.rang and label not in other.legs.values():
+                del other.rang[label]  # that phone rang for ``into``, not for ``other``
+                other.exts_cache = None
         if other.answered_leg in moving and not other.talked:
             other.unanswer()
         if other.legs:

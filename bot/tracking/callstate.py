@@ -48,6 +48,7 @@ class TrackedCall:
         "answered_by",
         "answered_leg",
         "answered_ms",
+        "app",
         "call_id",
         "callee",
         "caller_name",
@@ -102,6 +103,7 @@ class TrackedCall:
         self.answered_ms: int | None = None
         self.answered_leg = ""  # uuid of the leg whose answer made the call answered
         self.last_b_cause = ""
+        self.app = False  # an application (IVR, voicemail, conference) answered the A-leg
         self.ext_rang = False  # a leg rang an extension's phone (endpoint ext@domain)
         self.picked = False  # a leg ended PICKED_OFF / LOSE_RACE: answered on another phone
         self.talked = False  # the answering leg was bridged inside this call: a real conversation
@@ -164,11 +166,12 @@ class TrackedCall:
     def missed(self, ended_ms: int, cause: str) -> MissedCall | None:
         """The verdict when the root leg ends: missed iff an inbound, unanswered, not outgoing call
         that was not answered on another phone; an internal call only if an extension's phone
-        rang (a call to voicemail, a conference or a feature code is an application, not a person).
+        rang or its destination is an extension nothing answered (a call to voicemail, a conference,
+        an echo test or a feature code is an application, not a person).
         A call that lived through a gap in the event stream is ``uncertain``."""
         if not self.inbound or self.answered or self.direction == "out" or self.picked:
             return None
-        if self.direction == "internal" and not self.ext_rang:
+        if self.direction == "internal" and not self.ext_rang and (self.app or not is_extension(self.callee)):
             return None
         if cause in _VAGUE_CAUSES and self.last_b_cause not in _VAGUE_CAUSES:
             cause = self.last_b_cause
@@ -258,7 +261,7 @@ class TrackedCall:
         call.last_b_cause = str(data.get("last_b_cause", ""))
         call.held = dict.fromkeys(str(u) for u in data.get("held", ()) if str(u) in call.legs)
         call.answered_leg = str(data.get("answered_leg", ""))
-        for flag in ("picked", "talked", "xfer", "gapped"):
+        for flag in ("app", "picked", "talked", "xfer", "gapped"):
             setattr(call, flag, bool(data.get(flag, False)))
         call.ext_rang = bool(data.get("ext_rang", bool(call.rang)))  # v1 snapshots: what rang
         gap_since = data.get("gap_since")
