@@ -122,7 +122,11 @@ def delivered(flow: Flow) -> list[FlowStep]:
 
 
 def flow_scenario(flow: Flow) -> Scenario:
-    """The flow as a simulator scenario: every event the bot would see, at its time."""
+    """The flow as a simulator scenario: every event the bot would see, at its time (events at
+    the same moment 1 ms apart, so they go out in the flow's order whatever the time scale)."""
     return Scenario(
-        tuple(ScenarioStep(s.at, "event", {"name": s.name, "data": s.payload}) for s in delivered(flow))
+        tuple(
+            ScenarioStep(s.at + i / 1000, "event", {"name": s.name, "data": s.payload})
+            for i, s in enumerate(delivered(flow))
+        )
     )
