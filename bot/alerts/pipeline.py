@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 #: pauses between retries of an alert that could not be enqueued (a locked or busy database):
 #: the tracker has already decided the call, so dropping it would lose the alert for good
 ENQUEUE_RETRY_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
+#: setting (Store.get_setting) with the extensions whose last alert said offline, space-separated
+OFFLINE_KEY = "registrations.offline_alerted"
 
 
 class EventPipeline:
@@ -56,6 +58,7 @@ class EventPipeline:
         self._on_alert = on_alert
         self._bugs_seen: set[type[Exception]] = set()
         self._retry_s = enqueue_retry_s
+        self._offline_saved: frozenset[str] = frozenset()
         self._pending: dict[str, CallUpdate] = {}  # decided, alert not stored yet (call id ->)
 
     @property
@@ -118,12 +121,24 @@ class EventPipeline:
             if isinstance(card, CallCard) and isinstance(missed, MissedCall):
                 self._pending[card.call_id] = CallUpdate(card, missed=missed, finished=True)
         self._tracker.restore(live)
+        offline = await self._store.get_setting(OFFLINE_KEY)
+        self._registrations.restore_offline(offline.split() if offline else ())
+        self._offline_saved = frozenset(self._registrations.offline_alerted)
         logger.info("restored %d tracked call(s), %d decided alert(s)", len(live), len(self._pending))
 
+    def begin_seed(self) -> None:
+        """The link (re)connected: registrations are refreshes until the phone list is in."""
+        self._registrations.begin_seed()
+
     async def seed_users(self, users: list[SipUser]) -> None:
-        """Startup/reconnect ``user_list``: registered phones are online (no alert), names known."""
-        self._registrations.seed(users, self._clock())
+        """Startup/reconnect ``user_list``: registered phones are online (no alert, except those
+        alerted offline before, which are back), names known."""
+        changes = self._registrations.seed(users, self._clock())
         self._presence.update_users(users)
+        try:
+            await self._registration_changes(changes)
+        except BotError as exc:
+            logger.error("phone list alerts failed: %s: %s", type(exc).__name__, exc)
 
     async def _call_updates(self, updates: list[CallUpdate]) -> None:
         if not updates:
@@ -193,6 +208,10 @@ class EventPipeline:
         for change in changes:
             enqueued += await self._router.on_registration_change(change, now)
         self._wake(enqueued)
+        offline = frozenset(self._registrations.offline_alerted)
+        if offline != self._offline_saved:  # so a restart can alert them back online
+            await self._store.set_setting(OFFLINE_KEY, " ".join(sorted(offline)) or None)
+            self._offline_saved = offline
 
     def _wake(self, enqueued: int) -> None:
         if enqueued and self._on_alert is not None:

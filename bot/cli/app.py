@@ -16,6 +16,7 @@ from typing import Any
 
 from adapters.pbx.v2.client import LinkState, PbxClient
 from bot.alerts import AlertRouter, EventPipeline, Renderer
+from bot.backoff import Backoff
 from bot.commands import CommandService
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
@@ -88,7 +89,8 @@ class Application:
         self.link_state = LinkState.DISCONNECTED
         self.tracker = CallTracker(ttl_s=settings.bot_call_ttl_s, clock=clock, country=settings.bot_country)
         self.registrations = RegistrationTracker(
-            grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock
+            grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock,
+            flap_changes=settings.bot_flap_changes,
         )
         self.presence = Presence(self.registrations)
         self.router = AlertRouter(store)
@@ -187,11 +189,19 @@ class Application:
             self._spawn(self._seed_users(), "seed users")
 
     async def _seed_users(self) -> None:
-        try:
-            users = await self.pbx.user_list()
-        except BotError as exc:
-            logger.warning("user_list after connect failed: %s", exc)
-            return
+        """The phone list after a (re)connect, retried with backoff while the link stays up."""
+        self.pipeline.begin_seed()
+        backoff = Backoff(base=1.0, cap=60.0)
+        while True:
+            try:
+                users = await self.pbx.user_list()
+                break
+            except BotError as exc:
+                if self.link_state != LinkState.CONNECTED:
+                    return  # the next connect seeds again
+                delay = backoff.next_delay()
+                logger.warning("user_list after connect failed, retrying in %.0f s: %s", delay, exc)
+                await asyncio.sleep(delay)
         await self.pipeline.seed_users(users)
         logger.info("PBX reports %d registered extension(s)", len(users))
 
