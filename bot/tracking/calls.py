@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,8 @@ GAP_QUIET_S = 90.0
 def tail(number: str) -> str:
     """A cheap bucket for a caller number (its last 7 digits); "" for a hidden caller. Calls in
     one bucket are compared exactly by ``number_key`` only when their strings differ."""
+    if number.isascii() and number.isdigit():
+        return number[-7:]
     s = number.strip()
     digits = s[1:] if s.startswith("+") else s
     return digits[-7:] if digits.isascii() and digits.isdigit() else ""
@@ -85,11 +88,14 @@ class CallTracker:
         self._calls: dict[str, TrackedCall] = {}  # insertion order = arrival order
         self._leg_call: dict[str, str] = {}  # live leg uuid -> call id
         self._live_in: dict[str, list[str]] = {}  # caller tail -> live inbound call ids
-        self._open_out: dict[str, list[str]] = {}  # callee tail -> click-to-call ids (unanswered)
+        self._open_out: dict[str, list[str]] = {}  # callee tail -> calls dialled by an extension
+        self._out_key: dict[str, str] = {}  # call id -> its key in _open_out
         self._xfer: dict[str, None] = {}  # calls with a transfer under way
         self._quiet: dict[str, None] = {}  # gapped calls silent since the link came back
         self._by_pbx_id: dict[str, str] = {}  # the source's call identity -> call id
-        self._finished: dict[str, None] = {}  # recently finished leg uuids, FIFO
+        self._finished: set[str] = set()  # recently finished leg uuids ...
+        self._finished_order: deque[str] = deque()  # ... oldest first (a dict's next(iter()) after
+        # many deletions at its front scans the dead slots: O(n) per eviction)
         self._handlers: dict[type, Callable[[Any], list[CallUpdate]]] = {
             ChannelCreate: self._on_create,
             ChannelAnswer: self._on_answer,
@@ -178,21 +184,22 @@ class CallTracker:
     def _on_create(self, ev: ChannelCreate) -> list[CallUpdate]:
         if ev.uuid in self._leg_call or ev.uuid in self._finished or not ev.uuid:
             return []
-        now = self._clock()
         label = leg_label(ev.endpoint, ev.destination_number)
         if ev.call_id:  # the source names the call: its legs are grouped by that alone
             call = self._calls.get(self._by_pbx_id.get(ev.call_id, ""))
         elif ev.direction == "inbound":
             call = None
         else:
-            call = self._find_a(ev.caller_number, now) or self._find_out(ev) or self._find_xfer(ev)
+            call = self._find_a(ev.caller_number) or self._find_out(ev) or self._find_xfer(ev)
         if call is None:
-            call = self._new_call(ev, now, label)
+            call = self._new_call(ev, self._clock(), label)
             changed = True
         else:
-            self._touch(call)
+            if call.gap_since is not None:
+                self._touch(call)
             changed = call.add_leg(ev.uuid, label)
-            changed = self._b_leg_kind(call, ev, label) or changed
+            if call.direction == "internal":
+                changed = self._b_leg_kind(call, ev, label) or changed
         self._leg_call[ev.uuid] = call.call_id
         out = [CallUpdate(call.card(), persist=True, card_changed=changed)]
         while len(self._leg_call) > self._max_legs and self._calls:
@@ -200,12 +207,12 @@ class CallTracker:
         return out
 
     def _b_leg_kind(self, call: TrackedCall, ev: ChannelCreate, label: str) -> bool:
-        """A ringing extension phone makes an internal call real; a leg to the outside turns an
-        "internal" call to a short number (112, 0611, 900) into an outgoing one."""
+        """For an internal call: a ringing extension phone makes it real; a leg to the outside
+        turns a call to a short number (112, 0611, 900) into an outgoing one."""
         if "@" in ev.endpoint and is_extension(label):
             call.ext_rang = True
             return False
-        if call.direction == "internal" and not call.ext_rang and call.inbound:
+        if not call.ext_rang and call.inbound:
             call.direction = "out"
             call.rang.pop(call.callee, None)
             call.exts_cache = None
@@ -244,29 +251,38 @@ class CallTracker:
             if key:
                 self._live_in.setdefault(key, []).append(call.call_id)
             if is_extension(call.caller_number):  # its outside leg may carry the trunk's number
-                key = tail(call.callee)
-                if key:
-                    self._open_out.setdefault(key, []).append(call.call_id)
+                self._index_out(call)
         elif not call.answered and is_extension(call.caller_number):
-            key = tail(call.callee)
-            if key:
-                self._open_out.setdefault(key, []).append(call.call_id)
+            self._index_out(call)
+
+    def _index_out(self, call: TrackedCall) -> None:
+        key = tail(call.callee)
+        if key:
+            self._open_out.setdefault(key, []).append(call.call_id)
+            self._out_key[call.call_id] = key
 
     def _same(self, a: str, b: str) -> bool:
         return a == b or number_key(a, self._country) == number_key(b, self._country) != ""
 
-    def _find_a(self, caller: str, now: float) -> TrackedCall | None:
+    def _find_a(self, caller: str) -> TrackedCall | None:
         """The live, unanswered inbound call of ``caller``; of several, the newest one seen
-        within 120 s, else the newest."""
-        found: TrackedCall | None = None
-        for call_id in reversed(self._live_in.get(tail(caller), ())):
+        within 120 s (local clock), else the newest."""
+        ids = self._live_in.get(tail(caller))
+        if not ids:
+            return None
+        if len(ids) == 1:
+            call = self._calls.get(ids[0])
+            ok = call is not None and not call.answered and self._same(call.caller_number, caller)
+            return call if ok else None
+        found: list[TrackedCall] = []
+        for call_id in reversed(ids):
             call = self._calls.get(call_id)
-            if call is None or call.answered or not self._same(call.caller_number, caller):
-                continue
-            if now - call.created_at <= GROUP_WINDOW_MS / 1000:
-                return call
-            found = found or call
-        return found
+            if call is not None and not call.answered and self._same(call.caller_number, caller):
+                found.append(call)
+        if len(found) < 2:
+            return found[0] if found else None
+        now = self._clock()
+        return next((c for c in found if now - c.created_at <= GROUP_WINDOW_MS / 1000), found[0])
 
     def _find_out(self, ev: ChannelCreate) -> TrackedCall | None:
         """The unanswered call of an extension that dialled this leg's number: a click-to-call
@@ -370,7 +386,7 @@ class CallTracker:
             call.legs.pop(ev.uuid, None)
             unheld = call.set_hold(ev.uuid, False)
             call.last_b_cause = ev.hangup_cause or call.last_b_cause
-            newly_picked = ev.hangup_cause in ANSWERED_ELSEWHERE and not call.picked
+            newly_picked = not call.answered and not call.picked and ev.hangup_cause in ANSWERED_ELSEWHERE
             call.picked = call.picked or newly_picked
             del self._leg_call[ev.uuid]
             self._remember(ev.uuid)
@@ -420,10 +436,15 @@ class CallTracker:
 
     def _forget(self, call: TrackedCall) -> None:
         self._calls.pop(call.call_id, None)
-        self._unindex(self._live_in, tail(call.caller_number), call.call_id)
-        self._unindex(self._open_out, tail(call.callee), call.call_id)
-        self._xfer.pop(call.call_id, None)
-        self._quiet.pop(call.call_id, None)
+        if call.inbound:
+            self._unindex(self._live_in, tail(call.caller_number), call.call_id)
+        out_key = self._out_key.pop(call.call_id, None)
+        if out_key is not None:
+            self._unindex(self._open_out, out_key, call.call_id)
+        if self._xfer:
+            self._xfer.pop(call.call_id, None)
+        if self._quiet:
+            self._quiet.pop(call.call_id, None)
         if call.pbx_id and self._by_pbx_id.get(call.pbx_id) == call.call_id:
             del self._by_pbx_id[call.pbx_id]
         for uuid in call.legs:
@@ -432,9 +453,12 @@ class CallTracker:
         self._remember(call.call_id)
 
     def _remember(self, uuid: str) -> None:
-        self._finished[uuid] = None
-        if len(self._finished) > self._finished_cap:
-            del self._finished[next(iter(self._finished))]
+        if uuid in self._finished:
+            return
+        self._finished.add(uuid)
+        self._finished_order.append(uuid)
+        if len(self._finished_order) > self._finished_cap:
+            self._finished.discard(self._finished_order.popleft())
 
     def _drop(self, call: TrackedCall) -> CallUpdate:
         logger.info("dropping call %s: no destroy within %.0f s", call.call_id, self._ttl_s)
