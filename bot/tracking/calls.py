@@ -286,7 +286,11 @@ class CallTracker:
 
     def _find_out(self, ev: ChannelCreate) -> TrackedCall | None:
         """The unanswered call of an extension that dialled this leg's number: a click-to-call
-        whose agent leg rings now, or an outgoing call whose outside leg shows the trunk's number."""
+        whose agent leg rings now, or an outgoing call whose outside leg shows the trunk's number.
+        Only legs to the outside qualify: a leg ringing a phone (``ext@domain``) never joins by
+        what was dialled (it may be another caller's, e.g. a hidden one's)."""
+        if "@" in ev.endpoint:
+            return None
         for call_id in reversed(self._open_out.get(tail(ev.destination_number), ())):
             call = self._calls.get(call_id)
             if call is not None and not call.answered and self._same(call.callee, ev.destination_number):

@@ -333,3 +333,16 @@ def test_missed_is_decided_once_whatever_the_destroy_order() -> None:
             ups = feed_all(tracker, [*missed_group_call(clock), *tail], clock)
             assert len(missed_of(ups)) == 1 and len(tracker) == 0
             assert sum(u.finished for u in ups) == 1
+
+
+def test_click_to_call_is_answered_when_the_far_end_answers_not_the_agents_phone() -> None:
+    clock = Clock()
+    tracker = CallTracker(clock=clock)
+    feed_all(tracker, [b_leg("U", "201", caller=CALLER, gate="", clock=clock), answer("U")], clock)
+    [agent_up] = tracker.active_calls()
+    assert agent_up.phase == "ringing"  # only 201's own phone picked up: the far end still rings
+    ups = feed_all(tracker, [b_leg("V", "8" + CALLER[1:], caller="201", clock=clock)], clock)
+    assert [u.card.call_id for u in ups] == ["U"]  # the far leg joins the same card
+    feed_all(tracker, [answer("V")], clock)
+    [talking] = tracker.active_calls()
+    assert talking.phase == "answered" and talking.legs == ("U", "V")
