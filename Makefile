@@ -25,7 +25,7 @@ $(NODE_DIR)/node_modules/.stamp: $(NODE_DIR)/package.json
 node: $(NODE_DIR)/node_modules/.stamp
 
 demo: $(STAMP)
-	$(VENV)/bin/onpbx-bot demo
+	$(VENV)/bin/onpbx-bot demo $(if $(FLOW),--scenario $(FLOW))
 
 run: $(STAMP)
 	$(VENV)/bin/onpbx-bot run

@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the bot on the built-in PBX simulator, with a console chat")
     demo.add_argument("--duration", type=float, default=30.0, help="seconds of the scripted session")
     demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--scenario", default=None, metavar="FILE",
+                      help="scenario or call-flow file (tests/flows/*.json) instead of the built-in one")
     from adapters.pbx.simulator import cli as sim_cli
 
     sim_cli.add_arguments(sub.add_parser("simulate", help="run the onlinePBX simulator"))
@@ -96,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from bot.cli.demo import run_demo
 
-            return asyncio.run(run_demo(settings, duration=args.duration, seed=args.seed))
+            return asyncio.run(
+                run_demo(settings, duration=args.duration, seed=args.seed, scenario=args.scenario)
+            )
         if args.command == "admin":
             from bot.cli.admin import cmd_admin
 
