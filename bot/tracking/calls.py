@@ -33,24 +33,14 @@ from bot.events import (
     ChannelUnhold,
     PbxEvent,
 )
-from bot.phone import is_extension, number_key
-from bot.tracking.callstate import ANSWERED_ELSEWHERE, GROUP_WINDOW_MS, TrackedCall, classify, leg_label
+from bot.phone import is_extension
+from bot.tracking.callindex import TRANSFER_APPS, CallIndex
+from bot.tracking.callstate import ANSWERED_ELSEWHERE, TrackedCall, classify, leg_label
 
 logger = logging.getLogger(__name__)
 
 #: dialplan applications that hand a live call to someone else (the next leg of its caller joins)
-TRANSFER_APPS = frozenset({"transfer", "att_xfer", "blind_xfer", "deflect", "redirect", "uuid_transfer"})
 GAP_QUIET_S = 90.0
-
-
-def tail(number: str) -> str:
-    """A cheap bucket for a caller number (its last 7 digits); "" for a hidden caller. Calls in
-    one bucket are compared exactly by ``number_key`` only when their strings differ."""
-    if number.isascii() and number.isdigit():
-        return number[-7:]
-    s = number.strip()
-    digits = s[1:] if s.startswith("+") else s
-    return digits[-7:] if digits.isascii() and digits.isdigit() else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +77,8 @@ class CallTracker:
         self._gap_quiet_s = gap_quiet_s
         self._calls: dict[str, TrackedCall] = {}  # insertion order = arrival order
         self._leg_call: dict[str, str] = {}  # live leg uuid -> call id
-        self._live_in: dict[str, list[str]] = {}  # caller tail -> live inbound call ids
-        self._open_out: dict[str, list[str]] = {}  # callee tail -> calls dialled by an extension
-        self._out_key: dict[str, str] = {}  # call id -> its key in _open_out
-        self._xfer: dict[str, None] = {}  # calls with a transfer under way
+        self._index = CallIndex(self._calls, country=country, clock=clock)
         self._quiet: dict[str, None] = {}  # gapped calls silent since the link came back
-        self._by_pbx_id: dict[str, str] = {}  # the source's call identity -> call id
         self._finished: set[str] = set()  # recently finished leg uuids ...
         self._finished_order: deque[str] = deque()  # ... oldest first (a dict's next(iter()) after
         # many deletions at its front scans the dead slots: O(n) per eviction)
@@ -170,9 +156,7 @@ class CallTracker:
             self._calls[call.call_id] = call
             for uuid in call.legs:
                 self._leg_call[uuid] = call.call_id
-            self._index(call)
-            if call.xfer:
-                self._xfer[call.call_id] = None
+            self._index.add(call)
             if call.gap_since is not None:
                 self._quiet[call.call_id] = None
 
@@ -186,11 +170,11 @@ class CallTracker:
             return []
         label = leg_label(ev.endpoint, ev.destination_number)
         if ev.call_id:  # the source names the call: its legs are grouped by that alone
-            call = self._calls.get(self._by_pbx_id.get(ev.call_id, ""))
+            call = self._index.by_identity(ev.call_id)
         elif ev.direction == "inbound":
             call = None
         else:
-            call = self._find_a(ev.caller_number) or self._find_out(ev) or self._find_xfer(ev)
+            call = self._index.find(ev)
         if call is None:
             call = self._new_call(ev, self._clock(), label)
             changed = True
@@ -240,83 +224,14 @@ class CallTracker:
         if inbound:
             call.add_extension(ev.destination_number)
         self._calls[call.call_id] = call
-        self._index(call)
+        self._index.add(call)
         return call
-
-    def _index(self, call: TrackedCall) -> None:
-        if call.pbx_id:
-            self._by_pbx_id[call.pbx_id] = call.call_id
-        elif call.inbound:
-            key = tail(call.caller_number)
-            if key:
-                self._live_in.setdefault(key, []).append(call.call_id)
-            if is_extension(call.caller_number):  # its outside leg may carry the trunk's number
-                self._index_out(call)
-        elif not call.answered and is_extension(call.caller_number):
-            self._index_out(call)
-
-    def _index_out(self, call: TrackedCall) -> None:
-        key = tail(call.callee)
-        if key:
-            self._open_out.setdefault(key, []).append(call.call_id)
-            self._out_key[call.call_id] = key
-
-    def _same(self, a: str, b: str) -> bool:
-        return a == b or number_key(a, self._country) == number_key(b, self._country) != ""
-
-    def _find_a(self, caller: str) -> TrackedCall | None:
-        """The live, unanswered inbound call of ``caller``; of several, the newest one seen
-        within 120 s (local clock), else the newest."""
-        ids = self._live_in.get(tail(caller))
-        if not ids:
-            return None
-        if len(ids) == 1:
-            call = self._calls.get(ids[0])
-            ok = call is not None and not call.answered and self._same(call.caller_number, caller)
-            return call if ok else None
-        found: list[TrackedCall] = []
-        for call_id in reversed(ids):
-            call = self._calls.get(call_id)
-            if call is not None and not call.answered and self._same(call.caller_number, caller):
-                found.append(call)
-        if len(found) < 2:
-            return found[0] if found else None
-        now = self._clock()
-        return next((c for c in found if now - c.created_at <= GROUP_WINDOW_MS / 1000), found[0])
-
-    def _find_out(self, ev: ChannelCreate) -> TrackedCall | None:
-        """The unanswered call of an extension that dialled this leg's number: a click-to-call
-        whose agent leg rings now, or an outgoing call whose outside leg shows the trunk's number.
-        Only legs to the outside qualify: a leg ringing a phone (``ext@domain``) never joins by
-        what was dialled (it may be another caller's, e.g. a hidden one's)."""
-        if "@" in ev.endpoint:
-            return None
-        for call_id in reversed(self._open_out.get(tail(ev.destination_number), ())):
-            call = self._calls.get(call_id)
-            if call is not None and not call.answered and self._same(call.callee, ev.destination_number):
-                return call
-        return None
-
-    def _find_xfer(self, ev: ChannelCreate) -> TrackedCall | None:
-        """A call being transferred: the new leg comes from its caller or the transferring phone."""
-        for call_id in reversed(self._xfer):
-            call = self._calls.get(call_id)
-            if call is None:
-                continue
-            if self._same(call.caller_number, ev.caller_number) or any(
-                n and (n in call.rang or n == call.answered_by) for n in (ev.caller_number, ev.diversion)
-            ):
-                del self._xfer[call_id]
-                call.xfer = False
-                return call
-        return None
 
     def _on_application(self, ev: ChannelApplication) -> list[CallUpdate]:
         call = self._call_of(ev.uuid)
         if call is None or ev.application.strip().lower() not in TRANSFER_APPS:
             return []
-        call.xfer = True
-        self._xfer[call.call_id] = None
+        self._index.transferring(call)
         return [CallUpdate(call.card(), persist=True, card_changed=False)]
 
     def _on_answer(self, ev: ChannelAnswer) -> list[CallUpdate]:
@@ -431,26 +346,11 @@ class CallTracker:
             self._touch(call)
         return call
 
-    def _unindex(self, index: dict[str, list[str]], key: str, call_id: str) -> None:
-        ids = index.get(key)
-        if ids is not None and call_id in ids:
-            ids.remove(call_id)
-            if not ids:
-                del index[key]
-
     def _forget(self, call: TrackedCall) -> None:
         self._calls.pop(call.call_id, None)
-        if call.inbound:
-            self._unindex(self._live_in, tail(call.caller_number), call.call_id)
-        out_key = self._out_key.pop(call.call_id, None)
-        if out_key is not None:
-            self._unindex(self._open_out, out_key, call.call_id)
-        if self._xfer:
-            self._xfer.pop(call.call_id, None)
+        self._index.remove(call)
         if self._quiet:
             self._quiet.pop(call.call_id, None)
-        if call.pbx_id and self._by_pbx_id.get(call.pbx_id) == call.call_id:
-            del self._by_pbx_id[call.pbx_id]
         for uuid in call.legs:
             self._leg_call.pop(uuid, None)
             self._remember(uuid)
