@@ -14,6 +14,7 @@ from their snapshots, and the per-call dedup keys keep the alert to one per chat
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -30,8 +31,8 @@ logger = logging.getLogger(__name__)
 #: pauses between retries of an alert that could not be enqueued (a locked or busy database):
 #: the tracker has already decided the call, so dropping it would lose the alert for good
 ENQUEUE_RETRY_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
-#: setting (Store.get_setting) with the extensions whose last alert said offline, space-separated
-OFFLINE_KEY = "registrations.offline_alerted"
+#: setting (Store.get_setting) with the registration tracker's state() as JSON
+REGISTRATIONS_KEY = "registrations.state"
 
 
 class EventPipeline:
@@ -58,7 +59,6 @@ class EventPipeline:
         self._on_alert = on_alert
         self._bugs_seen: set[type[Exception]] = set()
         self._retry_s = enqueue_retry_s
-        self._offline_saved: frozenset[str] = frozenset()
         self._pending: dict[str, CallUpdate] = {}  # decided, alert not stored yet (call id ->)
 
     @property
@@ -121,9 +121,12 @@ class EventPipeline:
             if isinstance(card, CallCard) and isinstance(missed, MissedCall):
                 self._pending[card.call_id] = CallUpdate(card, missed=missed, finished=True)
         self._tracker.restore(live)
-        offline = await self._store.get_setting(OFFLINE_KEY)
-        self._registrations.restore_offline(offline.split() if offline else ())
-        self._offline_saved = frozenset(self._registrations.offline_alerted)
+        saved = await self._store.get_setting(REGISTRATIONS_KEY)
+        try:
+            self._registrations.restore_state(json.loads(saved) if saved else {})
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            logger.error("skipping unreadable registration state: %s", exc)
+        self._registrations.dirty = False
         logger.info("restored %d tracked call(s), %d decided alert(s)", len(live), len(self._pending))
 
     def begin_seed(self) -> None:
@@ -201,17 +204,19 @@ class EventPipeline:
         return await self._router.on_call_update(update, now)
 
     async def _registration_changes(self, changes: list[RegistrationChange]) -> None:
-        if not changes:
-            return
-        now = self._clock()
-        enqueued = 0
-        for change in changes:
-            enqueued += await self._router.on_registration_change(change, now)
-        self._wake(enqueued)
-        offline = frozenset(self._registrations.offline_alerted)
-        if offline != self._offline_saved:  # so a restart can alert them back online
-            await self._store.set_setting(OFFLINE_KEY, " ".join(sorted(offline)) or None)
-            self._offline_saved = offline
+        if changes:
+            now = self._clock()
+            enqueued = 0
+            for change in changes:
+                enqueued += await self._router.on_registration_change(change, now)
+            self._wake(enqueued)
+        await self._save_registrations()  # after the alerts: a crash in between re-alerts, never loses
+
+    async def _save_registrations(self) -> None:
+        """Keep who was alerted offline and the flapping bookkeeping across a restart."""
+        if self._registrations.dirty:
+            state = self._registrations.state()
+            await self._store.set_setting(REGISTRATIONS_KEY, json.dumps(state, separators=(",", ":")))
 
     def _wake(self, enqueued: int) -> None:
         if enqueued and self._on_alert is not None:

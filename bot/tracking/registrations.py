@@ -17,10 +17,11 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from bot.domain import RegistrationChange, SipUser
+from bot.domain import RegistrationChange, SipUser, alert_from_dict, alert_to_dict
 from bot.events import Registration
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class RegistrationTracker:
         self._recent: dict[str, deque[float]] = {}  # ext -> times of its last changes
         self._held: dict[str, _Held] = {}
         self.offline_alerted: set[str] = set()  # extensions whose last alert said "offline"
+        self.dirty = False  # state() changed since it was last read
         self._seeding_until: float | None = None
 
     def feed(self, reg: Registration) -> list[RegistrationChange]:
@@ -110,6 +112,7 @@ class RegistrationTracker:
         for ext in [ext for ext, held in self._held.items() if now >= held.settle_at]:
             held = self._held.pop(ext)
             self._recent.pop(ext, None)
+            self.dirty = True
             logger.info("extension %s settled after %d changes", ext, held.count)
             out.append(self._alerted(dataclasses.replace(held.last, flaps=held.count)))
         return out
@@ -138,9 +141,25 @@ class RegistrationTracker:
                 out += self._change(user.uid, True, now, info)
         return out
 
-    def restore_offline(self, exts: Iterable[str]) -> None:
-        """Extensions a previous process alerted offline (so a seed can alert them back online)."""
-        self.offline_alerted |= {ext for ext in exts if ext not in self._contacts}
+    def state(self) -> dict[str, Any]:
+        """What must outlive a restart, JSON-safe: who was alerted offline (a seed alerts them
+        back online) and the flapping bookkeeping (a restart must not unfold a flapping phone)."""
+        self.dirty = False
+        return {
+            "offline": sorted(self.offline_alerted),
+            "recent": {ext: list(times) for ext, times in self._recent.items() if times},
+            "held": {ext: [alert_to_dict(h.last), h.count, h.settle_at] for ext, h in self._held.items()},
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Take back what :meth:`state` saved (a previous process)."""
+        self.offline_alerted |= {str(ext) for ext in state.get("offline", ()) if ext not in self._contacts}
+        for ext, times in dict(state.get("recent", {})).items():
+            self._recent[str(ext)] = deque((float(t) for t in times), maxlen=self._flap_changes)
+        for ext, (last, count, settle_at) in dict(state.get("held", {})).items():
+            change = alert_from_dict(last)
+            if isinstance(change, RegistrationChange):
+                self._held[str(ext)] = _Held(change, int(count), float(settle_at))
 
     def online(self) -> dict[str, RegInfo]:
         """Extension -> its most recent registration, for every extension online now."""
@@ -168,6 +187,7 @@ class RegistrationTracker:
 
     def _change(self, ext: str, online: bool, now: float, info: RegInfo) -> list[RegistrationChange]:
         change = RegistrationChange(ext, online, round(now * 1000), info.agent, info.ip, info.port)
+        self.dirty = True
         held = self._held.get(ext)
         if held is not None:  # flapping: fold, and wait for a quiet window
             held.last, held.count, held.settle_at = change, held.count + 1, now + self._window

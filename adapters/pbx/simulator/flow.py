@@ -17,9 +17,12 @@ onlinepbx-ws-api-2.md, never a wire framing), and which alerts each chat must ge
 ``answered_stamp`` of a ``channel_answer``, in ``stamp_unit`` (``s``/``ms``/``us``, default ``ms``)
 on a PBX clock ``pbx_clock_offset_s`` ahead of the local one. ``link`` markers bound a gap: the
 events inside it happened at the PBX but never reached the bot. ``restart`` restarts the bot (a gap
-of no length). ``end_at`` is how long the flow runs (ticks included). ``expect`` lists per chat the
+of no length). ``{"seed": true}`` is when the phone list (``user_list``: every device the PBX has
+registered) arrives after a (re)connect, if not at once;
+``{"store": "down"}`` / ``"up"`` make the bot's outbox refuse writes for a while (test runner only;
+the simulator plays neither). ``end_at`` is how long the flow runs (ticks included). ``expect`` lists per chat the
 alerts in the order they are queued: a missed call (``call``, ``from``, ``rang``, ``ring_s`` and
-optional ``internal``/``uncertain``), a registration (``reg``, ``online``) or, for chats with
+optional ``internal``/``uncertain``), a registration (``reg``, ``online``, ``flaps`` if > 1) or, for chats with
 ``alert_calls``, a call card's last state (``card``, ``direction``, ``phase``, ``missed``).
 """
 
@@ -33,7 +36,7 @@ from typing import Any
 
 from adapters.pbx.simulator.scenario import Scenario, ScenarioError, ScenarioStep
 
-MARKERS = ("down", "up", "restart")
+MARKERS = ("down", "up", "restart", "seed", "store_down", "store_up")
 _UNITS = {"s": 1, "ms": 1000, "us": 1_000_000}
 
 
@@ -42,7 +45,7 @@ class FlowStep:
     at: float
     name: str  # event name; "" for a marker
     payload: dict[str, Any]
-    marker: str = ""  # "down" | "up" | "restart"
+    marker: str = ""  # one of MARKERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,10 @@ def parse_flow(obj: Any, name: str, t0_s: float) -> Flow:
         at = float(raw["at"])
         if raw.get("restart"):
             steps.append(FlowStep(at, "", {}, "restart"))
+        elif raw.get("seed") is True:
+            steps.append(FlowStep(at, "", {}, "seed"))
+        elif raw.get("store") in ("down", "up"):
+            steps.append(FlowStep(at, "", {}, f"store_{raw['store']}"))
         elif raw.get("link") in ("down", "up"):
             steps.append(FlowStep(at, "", {}, str(raw["link"])))
         elif isinstance(raw.get("event"), str) and isinstance(raw.get("data"), dict):
