@@ -20,10 +20,11 @@ events inside it happened at the PBX but never reached the bot. ``restart`` rest
 of no length). ``{"seed": true}`` is when the phone list (``user_list``: every device the PBX has
 registered) arrives after a (re)connect, if not at once;
 ``{"store": "down"}`` / ``"up"`` make the bot's outbox refuse writes for a while (test runner only;
-the simulator plays neither). ``end_at`` is how long the flow runs (ticks included). ``expect`` lists per chat the
-alerts in the order they are queued: a missed call (``call``, ``from``, ``rang``, ``ring_s`` and
-optional ``internal``/``uncertain``), a registration (``reg``, ``online``, ``flaps`` if > 1) or, for chats with
-``alert_calls``, a call card's last state (``card``, ``direction``, ``phase``, ``missed``).
+the simulator plays neither). ``end_at`` is how long the flow runs (ticks included).
+``expect`` lists per chat the alerts in the order they are queued: a missed call (``call``,
+``from``, ``rang``, ``ring_s`` and optional ``internal``/``uncertain``), a registration (``reg``,
+``online``, ``flaps`` if > 1) or, for chats with ``alert_calls``, a call card's last state
+(``card``, ``direction``, ``phase``, ``missed``).
 """
 
 from __future__ import annotations
