@@ -26,7 +26,7 @@ node: $(NODE_DIR)/node_modules/.stamp
 
 # `make demo API=3` runs the same session on WebSockets API 3.0
 demo: $(STAMP)
-	$(VENV)/bin/onpbx-bot demo $(if $(API),--api $(API))
+	$(VENV)/bin/onpbx-bot demo $(if $(API),--api $(API)) $(if $(FLOW),--scenario $(FLOW))
 
 run: $(STAMP)
 	$(VENV)/bin/onpbx-bot run

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     bot_log_level: str = "INFO"
     bot_reg_grace_s: float = Field(30.0, ge=0, le=30)
     bot_flap_window_s: float = Field(300.0, ge=0)
+    bot_flap_changes: int = Field(3, ge=2)  # changes inside the window that count as flapping
     bot_call_ttl_s: float = Field(4 * 3600.0, gt=0)
     bot_dial_per_minute: int = Field(5, ge=1)
     bot_retention_days: float = Field(30.0, gt=0)  # delivered outbox, stale calls, audit

@@ -42,6 +42,12 @@ register(
     {
         "render.missed": ("Missed call", "Пропущенный звонок"),
         "render.missed_internal": ("Missed internal call", "Пропущенный внутренний звонок"),
+        "render.uncertain": ("Call with unknown outcome", "Звонок с неизвестным исходом"),
+        "render.uncertain_why": (
+            "The PBX link was down during this call: whether it was answered is not known.",
+            "Во время звонка связь с АТС прерывалась: ответили ли на него, неизвестно.",
+        ),
+        "render.uncertain_mark": ("outcome unknown", "исход неизвестен"),
         "render.hidden": ("hidden number", "скрытый номер"),
         "render.from": ("From: {who}", "От: {who}"),
         "render.called": ("Called: {dest}", "Куда звонили: {dest}"),
@@ -191,12 +197,17 @@ class Renderer:
         if m.gate:
             lines.append(t(lang, "render.trunk", gate=flat(format_number(m.gate, self._country))))
         lines.append(t(lang, "render.time", time=self._time(m.started_ms, chat)))
-        lines.append(t(lang, "render.ring", dur=duration(lang, m.ended_ms - m.started_ms)))
-        if m.hangup_cause:
+        if m.uncertain:  # no ring time or cause: the end of the call was not seen
+            lines.append(t(lang, "render.uncertain_why"))
+        else:
+            lines.append(t(lang, "render.ring", dur=duration(lang, m.ended_ms - m.started_ms)))
+        if m.hangup_cause and not m.uncertain:
             lines.append(t(lang, "render.cause", cause=flat(cause_words(m.hangup_cause, lang))))
         if m.backfill:
             lines.append(backfill_line(lang, m.backfill))
         title = t(lang, "render.missed_internal" if m.internal else "render.missed")
+        if m.uncertain:
+            title = t(lang, "render.uncertain")
         if m.backfill == "answered":
             title = t(lang, "backfill.answered_title")
         call_back = None
@@ -204,7 +215,8 @@ class Renderer:
             call_back = Button(t(lang, "render.btn_call"), "call", m.caller_number.strip())
         lines += followup.lines(m, lang, lambda ms: self._time(ms, chat, "%H:%M"))
         buttons = followup.buttons(m, lang, call_back)
-        return OutMessage((Span("📵 "), Span(title, "bold"), Span("\n" + "\n".join(lines))), buttons)
+        mark = "❔ " if m.uncertain else "📵 "
+        return OutMessage((Span(mark), Span(title, "bold"), Span("\n" + "\n".join(lines))), buttons)
 
     def _registration(self, r: RegistrationChange, chat: ChatSettings) -> OutMessage:
         lang = chat.language
@@ -258,6 +270,8 @@ class Renderer:
         if isinstance(alert, MissedCall):
             exts = _exts(alert.extensions) or flat(alert.destination)
             dur = duration(lang, alert.ended_ms - alert.started_ms)
+            if alert.uncertain:
+                dur = t(lang, "render.uncertain_mark")
             who = self._who(alert.caller_number, alert.caller_name, lang)
             mark = " ✅" if alert.resolution else ""
             return f"{self._time(alert.started_ms, chat, '%H:%M')} {who} → {exts} · {dur}{mark}"

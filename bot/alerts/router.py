@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 
 def missed_key(call_id: str, chat: ChatRef) -> str:
-    """The outbox dedup key of a missed-call alert: one per call per chat, live or backfilled."""
+    """The outbox dedup key of a call's missed (or uncertain) alert in ``chat``: ``missed:`` +
+    the tracker's call id (the inbound A-leg uuid, ``MissedCall.call_id``) + ``:`` + the chat."""
     return f"missed:{call_id}:{chat}"
 
 

@@ -20,6 +20,7 @@ from adapters.pbx.http import HttpPbx
 from adapters.pbx.v2.client import LinkState, PbxClient
 from adapters.pbx.v3.client import SocketClient
 from bot.alerts import AlertRouter, EventPipeline, FollowUps, Renderer
+from bot.backoff import Backoff
 from bot.cli import pbx_choice
 from bot.commands import CommandService
 from bot.config import Settings
@@ -31,7 +32,7 @@ from bot.history import HistorySettler, LedgerRouter, LiveLedger
 from bot.i18n import LANGUAGES
 from bot.ports import ChatCore, ChatSender, Store
 from bot.reports import Reporter, ReportScheduler
-from bot.tracking import CallTracker, Presence, RegistrationTracker
+from bot.tracking import CallTracker, LinkChange, Presence, RegistrationTracker
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +97,11 @@ class Application:
         self.store = store
         self.clock = clock
         self.link_state = LinkState.DISCONNECTED
-        self.tracker = CallTracker(
-            ttl_s=settings.bot_call_ttl_s, clock=clock, call_end_wait_s=CALL_END_WAIT_S
-        )
+        self.tracker = CallTracker(ttl_s=settings.bot_call_ttl_s, clock=clock, country=settings.bot_country,
+                                   call_end_wait_s=CALL_END_WAIT_S)
         self.registrations = RegistrationTracker(
-            grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock
+            grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock,
+            flap_changes=settings.bot_flap_changes,
         )
         self.presence = Presence(self.registrations)
         self.ledger = LiveLedger(settings.bot_country)
@@ -155,7 +156,7 @@ class Application:
         self.core: ChatCore = TimedCore(self.commands, self._observe_command)
         self.adapters: list[Any] = self._chat_adapters() if chat_adapters else []
         self._tasks: list[asyncio.Task[Any]] = []
-        self._events: asyncio.Queue[PbxEvent] = asyncio.Queue(EVENT_QUEUE_SIZE)
+        self._events: asyncio.Queue[PbxEvent | LinkChange] = asyncio.Queue(EVENT_QUEUE_SIZE)
         self.next_prune_at = time.monotonic() + PRUNE_FIRST_S
 
     def _pbx_link(
@@ -246,7 +247,12 @@ class Application:
         self.worker.add_sender(sender)
 
     def _on_link_state(self, state: LinkState) -> None:
-        self.link_state = state
+        was_up, self.link_state = self.link_state == LinkState.CONNECTED, state
+        if was_up != (state == LinkState.CONNECTED):  # a gap starts or ends: in order with events
+            try:
+                self._events.put_nowait(LinkChange(up=not was_up))
+            except asyncio.QueueFull:
+                self._spawn(self._events.put(LinkChange(up=not was_up)), "link change")
         if state == LinkState.CONNECTED:
             self._spawn(self._seed_users(), "seed users")
         if self.settler is not None:
@@ -258,16 +264,25 @@ class Application:
             self.settler.uncertain(started_s)
 
     async def _seed_users(self) -> None:
-        """Seed who is registered from the socket's own ``user_list`` (API 2.0: registered SIP
-        users). API 3.0 has none: the HTTP API's user/get.json lists configured extensions, not
-        registrations, so it only gives names; there registration events alone tell who is online."""
+        """The phone list after a (re)connect, retried with backoff while the link stays up: the
+        socket's own ``user_list`` (API 2.0: registered SIP users), names filled in over HTTP.
+        API 3.0 has none: the HTTP API's user/get.json lists configured extensions, not
+        registrations, so there registration events alone tell who is online (and nothing waits
+        for a phone list)."""
         if "user_list" not in self.pbx.capabilities:
             return
-        try:
-            users = await self.pbx_api.user_list()  # the socket's list, names filled in over HTTP
-        except BotError as exc:
-            logger.warning("user_list after connect failed: %s", exc)
-            return
+        self.pipeline.begin_seed()
+        backoff = Backoff(base=1.0, cap=60.0)
+        while True:
+            try:
+                users = await self.pbx_api.user_list()
+                break
+            except BotError as exc:
+                if self.link_state != LinkState.CONNECTED:
+                    return  # the next connect seeds again
+                delay = backoff.next_delay()
+                logger.warning("user_list after connect failed, retrying in %.0f s: %s", delay, exc)
+                await asyncio.sleep(delay)
         self._names.update((u.uid, u.name) for u in users if u.name)
         await self.pipeline.seed_users(users)
         logger.info("PBX reports %d registered extension(s)", len(users))
@@ -362,8 +377,10 @@ class Application:
         return counts
 
     async def start(self) -> None:
-        """Restore tracked calls, then start the link, the worker, the ticker and the adapters."""
+        """Restore tracked calls, then start the link, the worker, the ticker and the adapters.
+        Restored calls lived through the bot's own downtime: a gap until the link connects."""
         await self.pipeline.restore()
+        await self.pipeline.handle(LinkChange(up=False))
         if pbx_choice.explicit(self.settings) is None:
             await self._choose_api()
         if self.settler is not None:

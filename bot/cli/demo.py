@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 import sys
@@ -73,11 +74,13 @@ async def _bootstrap(store: SqliteStore, settings: Settings) -> None:
 
 
 async def run_demo(
-    base: Settings, *, duration: float = 30.0, seed: int = 7, out: TextIO | None = None, api: str = "2"
+    base: Settings, *, duration: float = 30.0, seed: int = 7, out: TextIO | None = None, api: str = "2",
+    scenario: str | None = None,
 ) -> int:
     """Run the demo on WebSockets API ``api`` ("2" or "3"), printing to ``out`` (default stdout);
-    returns the exit code (0). On 3.0 the commands that need the HTTP API say they are missing
-    until that source is wired (see ``bot.cli.app.http_pbx``)."""
+    returns the exit code (0). ``scenario``: a scenario or call-flow file (tests/flows) to play
+    instead of the built-in one; the console chat then also gets every missed call, internal ones
+    included, to watch the flow's verdicts."""
     key = secrets.token_urlsafe(16)
     sim_cls = PbxSimulatorV3 if api == "3" else PbxSimulator
     sim = sim_cls(DEMO_DOMAIN, key, seed=seed, rate_per_min=0.0, heartbeat_interval=10.0)
@@ -86,6 +89,10 @@ async def run_demo(
         settings = demo_settings(base, sim.url, key, str(Path(tmp) / "demo.sqlite3"), sim.http_url)
         store = await SqliteStore.open(settings.bot_db)
         await _bootstrap(store, settings)
+        if scenario is not None:
+            chat = await store.get_chat(CHAT)
+            assert chat is not None
+            await store.update_chat(dataclasses.replace(chat, alert_all_missed=True, alert_internal=True))
         has_tokens = bool(
             settings.telegram_bot_token.get_secret_value() or settings.slack_bot_token.get_secret_value()
         )
@@ -99,7 +106,7 @@ async def run_demo(
         try:
             await app.start()
             await app.pbx.wait_connected(10.0)
-            player = asyncio.create_task(sim.play(load_scenario(DEMO_SCENARIO)))
+            player = asyncio.create_task(sim.play(load_scenario(scenario or DEMO_SCENARIO)))
             if sys.stdin is not None and sys.stdin.isatty():
                 print("Type /help; Ctrl-D to quit.", file=out, flush=True)
                 await console.interactive()

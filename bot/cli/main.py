@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=30.0, help="seconds of the scripted session")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--api", choices=["2", "3"], default="2", help="the WebSockets API the PBX speaks")
+    demo.add_argument("--scenario", default=None, metavar="FILE",
+                      help="scenario or call-flow file (tests/flows/*.json) instead of the built-in one")
     from adapters.pbx.simulator import cli as sim_cli
 
     sim_cli.add_arguments(sub.add_parser("simulate", help="run the onlinePBX simulator"))
@@ -97,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from bot.cli.demo import run_demo
 
-            return asyncio.run(run_demo(settings, duration=args.duration, seed=args.seed, api=args.api))
+            return asyncio.run(run_demo(settings, duration=args.duration, seed=args.seed, api=args.api,
+                                        scenario=args.scenario))
         if args.command == "admin":
             from bot.cli.admin import cmd_admin
 

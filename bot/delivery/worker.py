@@ -186,8 +186,9 @@ class DeliveryWorker:
         self._pacer.record(chat, turn.now)
         try:
             message_id = await transmit(plan, message, turn.sender, chat)
-        except RetryAfter as exc:
-            return await self._failed(turn, turn.now + exc.seconds, str(exc))
+        except RetryAfter as exc:  # counted from the 429's arrival: an SDK retry or the platform's
+            # own pacing may already have slept inside this turn
+            return await self._failed(turn, max(turn.now, self._clock()) + exc.seconds, str(exc))
         except ChatMigrated as exc:
             return await self._migrated(chat, exc.new_chat_id, turn.now, turn.hops)
         except ChatGone:

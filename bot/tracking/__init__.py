@@ -4,7 +4,8 @@ Pure state machines with no I/O; their snapshots are stored by the alerts pipeli
 """
 
 from bot.tracking.calls import CallTracker, CallUpdate
+from bot.tracking.gaps import LinkChange
 from bot.tracking.presence import Presence
 from bot.tracking.registrations import RegistrationTracker
 
-__all__ = ["CallTracker", "CallUpdate", "Presence", "RegistrationTracker"]
+__all__ = ["CallTracker", "CallUpdate", "LinkChange", "Presence", "RegistrationTracker"]

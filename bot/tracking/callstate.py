@@ -14,7 +14,9 @@ from bot.events import ChannelCreate
 from bot.phone import is_extension
 
 GROUP_WINDOW_MS = 120_000
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+#: B-leg causes that prove the call was answered on another phone (a pickup, a won ring race)
+ANSWERED_ELSEWHERE = frozenset({"PICKED_OFF", "LOSE_RACE"})
 _EXTERNAL = re.compile(r"\+?\d{6,}")
 # A-leg causes that say nothing about why nobody answered; a B-leg's cause is more telling.
 _VAGUE_CAUSES = frozenset({"", "NORMAL_CLEARING", "ORIGINATOR_CANCEL"})
@@ -44,22 +46,30 @@ class TrackedCall:
     __slots__ = (
         "answered",
         "answered_by",
+        "answered_leg",
         "answered_ms",
+        "app",
         "call_id",
         "callee",
         "caller_name",
         "caller_number",
         "created_at",
         "direction",
+        "ext_rang",
         "exts_cache",
+        "gap_since",
+        "gapped",
         "gate",
         "held",
         "inbound",
         "last_b_cause",
         "legs",
         "pbx_id",
+        "picked",
         "rang",
         "started_ms",
+        "talked",
+        "xfer",
     )
 
     def __init__(
@@ -91,7 +101,15 @@ class TrackedCall:
         self.answered = False
         self.answered_by = ""
         self.answered_ms: int | None = None
+        self.answered_leg = ""  # uuid of the leg whose answer made the call answered
         self.last_b_cause = ""
+        self.app = False  # an application (IVR, voicemail, conference) answered the A-leg
+        self.ext_rang = False  # a leg rang an extension's phone (endpoint ext@domain)
+        self.picked = False  # a leg ended PICKED_OFF / LOSE_RACE: answered on another phone
+        self.talked = False  # the answering leg was bridged inside this call: a real conversation
+        self.xfer = False  # a leg ran a transfer application: the next leg of this caller joins
+        self.gapped = False  # live while the event stream had a gap: the verdict is not certain
+        self.gap_since: float | None = None  # link back at (clock s), no event of this call since
         self.exts_cache: tuple[str, ...] | None = None
         self.held: dict[str, None] = {}  # live legs on hold (never affects answered/missed)
 
@@ -120,10 +138,21 @@ class TrackedCall:
         self.exts_cache = None
         return True
 
-    def mark_answered(self, by: str, at_ms: int) -> None:
+    def mark_answered(self, by: str, at_ms: int, leg: str = "") -> None:
         self.answered = True
         self.answered_by = by
         self.answered_ms = at_ms
+        self.answered_leg = leg
+
+    def unanswer(self) -> None:
+        """The answering leg moved to another call (a bridge proved it): not answered after all."""
+        self.answered, self.answered_by, self.answered_ms, self.answered_leg = False, "", None, ""
+        self.talked = False
+
+    def elapsed_ms(self, now: float) -> int:
+        """``started_ms`` plus the local time since the call was first seen: a moment on the
+        call's own clock (PBX stamps) measured without mixing in the local clock's offset."""
+        return self.started_ms + max(0, round((now - self.created_at) * 1000))
 
     def extensions(self) -> tuple[str, ...]:
         """Every extension involved: the calling extension (internal/outgoing) and those that rang."""
@@ -135,8 +164,14 @@ class TrackedCall:
         return self.exts_cache
 
     def missed(self, ended_ms: int, cause: str) -> MissedCall | None:
-        """The verdict when the root leg ends: missed iff an inbound, unanswered, not outgoing call."""
-        if not self.inbound or self.answered or self.direction == "out":
+        """The verdict when the root leg ends: missed iff an inbound, unanswered, not outgoing call
+        that was not answered on another phone; an internal call only if an extension's phone
+        rang or its destination is an extension nothing answered (a call to voicemail, a conference,
+        an echo test or a feature code is an application, not a person).
+        A call that lived through a gap in the event stream is ``uncertain``."""
+        if not self.inbound or self.answered or self.direction == "out" or self.picked:
+            return None
+        if self.direction == "internal" and not self.ext_rang and (self.app or not is_extension(self.callee)):
             return None
         if cause in _VAGUE_CAUSES and self.last_b_cause not in _VAGUE_CAUSES:
             cause = self.last_b_cause
@@ -151,6 +186,7 @@ class TrackedCall:
             ended_ms=ended_ms,
             hangup_cause=cause,
             internal=self.direction == "internal",
+            uncertain=self.gapped,
         )
 
     def card(self, *, ended_ms: int | None = None, cause: str = "", missed: bool = False) -> CallCard:
@@ -224,4 +260,10 @@ class TrackedCall:
         call.answered_ms = int(answered_ms) if answered_ms is not None else None
         call.last_b_cause = str(data.get("last_b_cause", ""))
         call.held = dict.fromkeys(str(u) for u in data.get("held", ()) if str(u) in call.legs)
+        call.answered_leg = str(data.get("answered_leg", ""))
+        for flag in ("app", "picked", "talked", "xfer", "gapped"):
+            setattr(call, flag, bool(data.get(flag, False)))
+        call.ext_rang = bool(data.get("ext_rang", bool(call.rang)))  # v1 snapshots: what rang
+        gap_since = data.get("gap_since")
+        call.gap_since = float(gap_since) if gap_since is not None else None
         return call

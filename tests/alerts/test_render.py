@@ -114,3 +114,18 @@ def test_russian_plurals() -> None:
         "22 звонка",
         "112 звонков",
     ]
+
+
+def test_an_uncertain_call_says_plainly_that_the_link_was_down_in_both_languages() -> None:
+    ru = Renderer("RU").render(missed(uncertain=True), RU)
+    assert Span("Звонок с неизвестным исходом", "bold") in ru.spans
+    assert "связь с АТС прерывалась: ответили ли на него, неизвестно" in ru.text
+    assert "Пропущенный" not in ru.text and "Ожидание" not in ru.text and "Причина" not in ru.text
+    en = Renderer("RU").render(missed(uncertain=True), EN)
+    assert Span("Call with unknown outcome", "bold") in en.spans
+    assert "The PBX link was down during this call: whether it was answered is not known." in en.text
+    assert "Missed" not in en.text and "Rang for" not in en.text
+    # calling back is still useful, and so is marking it handled (issue 13's Done)
+    assert en.buttons == ((Button("Call back", "call", CALLER), Button("Done", "done", "A1")),)
+    line = Renderer("RU").render_digest([missed(uncertain=True)], EN).text
+    assert "outcome unknown" in line

@@ -90,3 +90,17 @@ async def test_demo_dials_79161234567_from_201_in_process() -> None:
     reply = text.split("> /call 79161234567", 1)[1]
     assert "Звоню на 79161234567 с 201: возьмите трубку на 201." in reply, text
     assert text.rstrip().endswith("demo finished.")
+
+
+@pytest.mark.timeout(40)
+async def test_the_demo_plays_a_call_flow_and_shows_its_verdict() -> None:
+    """``make demo FLOW=tests/flows/...``: a person watches a flow of the corpus and its alert."""
+    out = io.StringIO()
+    base = Settings(  # type: ignore[call-arg]
+        _env_file=None, bot_language="en", telegram_bot_token=SecretStr(""), slack_bot_token=SecretStr("")
+    )
+    flow = ROOT / "tests" / "flows" / "33_internal_to_offline_phone.json"
+    assert await run_demo(base, duration=6.0, out=out, scenario=str(flow)) == 0
+    text = out.getvalue()
+    assert text.count("Missed internal call") == 1, text  # 201 -> 205 (offline): the flow's one alert
+    assert "Called: 205" in text

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import BotRig, call_events, settings_for, until
+from tests.faults.harness import UNCERTAIN, BotRig, call_events, settings_for, until
 
 pytestmark = pytest.mark.timeout(60)
 ROOT = str(Path(__file__).resolve().parents[2])
@@ -88,5 +88,6 @@ async def test_sigkill_between_create_and_destroy(tmp_path: Path) -> None:
         await rig.settle()  # every event handled, outbox drained: no duplicate can follow
         assert len(rig.missed_texts()) == 1
         assert "9161110061" in "".join(ch for ch in rig.missed_texts()[0] if ch.isdigit())
+        assert UNCERTAIN in rig.missed_texts()[0]  # the bot was down mid-call: outcome unknown
     finally:
         await rig.__aexit__(None, None, None)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.pbx.simulator.server import PbxSimulator
-from tests.faults.harness import BotRig, call_events
+from tests.faults.harness import UNCERTAIN, BotRig, call_events
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -29,6 +29,8 @@ async def test_socket_drop_mid_call_alerts_the_missed_call_once(tmp_path: Path) 
         await rig.settle()  # every event handled, outbox drained: no duplicate can follow
         texts = rig.missed_texts()
         assert len(texts) == 1 and "916" in texts[0]
+        # live across the drop: its answer could have been lost, so never a plain "missed call"
+        assert UNCERTAIN in texts[0] and "The PBX link was down during this call" in texts[0]
         assert rig.app.pbx.reconnects >= 1
         names = [name for name, _ in rig.sim.commands_received]
         assert names.count("subscribe") >= 2  # re-subscribed after the reconnect
@@ -49,6 +51,7 @@ async def test_bot_killed_mid_call_and_restarted_alerts_once(tmp_path: Path) -> 
         assert len(texts) == 2, texts
         digits = "".join(ch for ch in texts[0] if ch.isdigit())
         assert "9161110002" in digits, texts[0]
+        assert UNCERTAIN in texts[0] and UNCERTAIN not in texts[1]  # only the call across the restart
         assert rig.store is not None
         assert await rig.store.outbox_depth() == 0
 

@@ -67,33 +67,30 @@ def test_blf_unregistered_marks_offline_once() -> None:
     assert tracker.unregistered("201") == [] and tracker.unregistered("999") == []
 
 
-def test_flapping_is_folded_into_one_change_when_the_window_closes() -> None:
+def test_flapping_is_folded_into_one_summary_once_the_extension_settles() -> None:
     clock = Clock()
     tracker = RegistrationTracker(clock=clock, flap_window_s=300)
     [first] = register_fully(tracker, expires=3600)
-    for _ in range(3):  # offline, online again, three times over
-        clock.advance(10)
-        assert tracker.unregistered("201") == []
+    clock.advance(10)
+    [second] = tracker.unregistered("201")  # two changes are not flapping: both go out at once
+    assert first.online and not second.online
+    for _ in range(3):  # online, offline, online ... : from the third change on, folded
         clock.advance(10)
         assert tracker.feed(reg("register", expires=3600, ip="10.0.0.9")) == []
+        clock.advance(10)
+        assert tracker.unregistered("201") == []
+    clock.advance(10)
+    assert tracker.feed(reg("register", expires=3600, ip="10.0.0.9")) == []
     other = register_fully(tracker, uid="202", expires=3600)  # another extension is not held back
     assert len(other) == 1
-    clock.advance(200)
-    assert tracker.tick(clock()) == []
-    clock.advance(100)
-    [folded] = tracker.tick(clock())
-    assert folded.ext == "201" and folded.flaps == 6 and folded.online and folded.ip == "10.0.0.9"
-    assert first.flaps == 1
-    # a new window opened: the next change is held too, a quiet window emits nothing
-    clock.advance(10)
-    assert tracker.unregistered("201") == []
-    clock.advance(300)
-    [late] = tracker.tick(clock())
-    assert not late.online and late.flaps == 1
-    clock.advance(301)
-    assert tracker.tick(clock()) == []
+    clock.advance(299)
+    assert tracker.tick(clock()) == []  # not quiet for a whole window yet
     clock.advance(1)
-    assert len(tracker.feed(reg("register", expires=3600))) == 1  # calm again: immediate
+    [folded] = tracker.tick(clock())
+    assert folded.ext == "201" and folded.flaps == 7 and folded.online and folded.ip == "10.0.0.9"
+    clock.advance(10)
+    [calm] = tracker.unregistered("201")  # settled: the next single change is immediate again
+    assert not calm.online and calm.flaps == 1
 
 
 def test_seeded_phones_are_online_without_alert() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -51,15 +52,20 @@ def demo_scenario() -> Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario JSON file."""
+    """Read and validate a scenario JSON file, or a call flow file (``adapters.pbx.simulator.flow``)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read scenario {path}: {exc.strerror}") from None
     try:
-        return parse_scenario(json.loads(text))
+        obj = json.loads(text)
     except ValueError as exc:
         raise ScenarioError(f"scenario {path} is not valid JSON: {exc}") from None
+    from adapters.pbx.simulator.flow import flow_scenario, is_flow, parse_flow  # flow builds on this
+
+    if is_flow(obj):  # a call flow of tests/flows: played as the events the bot would see
+        return flow_scenario(parse_flow(obj, Path(path).stem, time.time()))
+    return parse_scenario(obj)
 
 
 def parse_scenario(obj: Any) -> Scenario:

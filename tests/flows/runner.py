@@ -1,0 +1,182 @@
+"""Plays a call flow (tests/flows/*.json) through the real event pipeline on a SQLite file.
+
+Every event goes through the real parser (``adapters.pbx.parse``), the real CallTracker,
+RegistrationTracker, AlertRouter and EventPipeline, on a fake clock ticked every second like the
+app does. Link markers become :class:`LinkChange` signals and drop the events inside the gap;
+a ``restart`` marker builds a new pipeline from the same SQLite file and tells it the stream had a
+gap, as the app does at startup; a link "up" (or a restart) awaits the phone list like the app.
+``restart_before`` adds a *seamless* restart before that step
+(restore only, no gap): the new process must reach exactly the same alerts, so it checks that
+every decision survives the snapshot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from adapters.pbx.parse import parse_event, parse_user_list
+from adapters.pbx.simulator.flow import Flow
+from bot.alerts.pipeline import EventPipeline
+from bot.alerts.router import AlertRouter
+from bot.domain import Alert, CallCard, ChatRef, MissedCall, OutboxEntry, RegistrationChange, SipUser
+from bot.errors import StorageError
+from bot.tracking import CallTracker, LinkChange, Presence, RegistrationTracker
+from storage.sqlite import SqliteStore
+
+T0 = 1_700_000_000.0
+
+
+class FlowStore(SqliteStore):
+    """The real SQLite store whose outbox refuses writes while ``down`` (a flow's store markers)."""
+
+    down = False
+
+    async def enqueue(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> bool:
+        if self.down:
+            raise StorageError("database is locked")
+        return await super().enqueue(dedup_key, chat, alert, now)
+
+
+class FlowClock:
+    def __init__(self) -> None:
+        self.t = T0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def chat_ref(name: str) -> ChatRef:
+    return ChatRef("telegram", f"flow-{name}")
+
+
+def pipeline(store: SqliteStore, clock: FlowClock) -> EventPipeline:
+    regs = RegistrationTracker(clock=clock)
+    return EventPipeline(
+        store,
+        tracker=CallTracker(clock=clock, country="RU"),
+        registrations=regs,
+        presence=Presence(regs),
+        router=AlertRouter(store, cache_ttl_s=0),
+        clock=clock,
+        enqueue_retry_s=(),
+    )
+
+
+async def setup_chats(store: SqliteStore, flow: Flow) -> None:
+    """Each chat of the flow, with its bindings and settings."""
+    for name, spec in flow.chats.items():
+        chat = chat_ref(name)
+        settings = await store.ensure_chat(chat, title=name, language="en", timezone="UTC")
+        for ext in spec.get("bind", ()):
+            await store.bind(chat, str(ext))
+        flags = {k: v for k, v in spec.items() if k != "bind"}
+        await store.update_chat(dataclasses.replace(settings, **flags))
+
+
+class PhoneBook:
+    """What the PBX's ``user_list`` would answer at a moment of the flow: every registration the
+    PBX saw (also inside a link gap), one entry per device, until it expires or unregisters."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], tuple[dict[str, Any], float]] = {}
+
+    def saw(self, payload: dict[str, Any], now: float) -> None:
+        if payload.get("state") != "register":
+            return
+        key = (str(payload.get("uid")), f"{payload.get('ip')}:{payload.get('port')}")
+        expires = int(payload.get("expires") or 3600)
+        if expires == 0:
+            self._entries.pop(key, None)
+        else:
+            self._entries[key] = (payload, now + expires)
+
+    def users(self, now: float) -> list[SipUser]:
+        listed = [{**p, "exp": int(until * 1000)} for p, until in self._entries.values() if until > now]
+        return parse_user_list(listed)
+
+
+async def play(flow: Flow, db: Path, restart_before: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Run the flow; returns the alerts queued per chat, projected as the flow's ``expect``.
+    Like the app, every connect (link up, restart) awaits the phone list: at the flow's next
+    ``seed`` marker if it has any, else at once."""
+    clock, book = FlowClock(), PhoneBook()
+    waits_for_seed = any(step.marker == "seed" for step in flow.steps)
+    store = await FlowStore.open(str(db))
+
+    async def connected(pipe: EventPipeline) -> None:
+        pipe.begin_seed()
+        if not waits_for_seed:
+            await pipe.seed_users(book.users(clock.t))
+
+    try:
+        await setup_chats(store, flow)
+        pipe = pipeline(store, clock)
+        await pipe.restore()
+        down = False
+        for i, step in enumerate(flow.steps):
+            await advance(pipe, clock, T0 + step.at)
+            if i == restart_before:  # seamless: nothing lost, the phone list comes at once
+                pipe = pipeline(store, clock)
+                await pipe.restore()
+                pipe.begin_seed()
+                await pipe.seed_users(book.users(clock.t))
+            if step.marker in ("down", "up"):
+                down = step.marker == "down"
+                await pipe.handle(LinkChange(up=not down))
+                if not down:
+                    await connected(pipe)
+            elif step.marker == "restart":
+                pipe = pipeline(store, clock)
+                await pipe.restore()
+                await pipe.handle(LinkChange(up=False))
+                if not down:
+                    await pipe.handle(LinkChange(up=True))
+                    await connected(pipe)
+            elif step.marker == "seed":
+                await pipe.seed_users(book.users(clock.t))
+            elif step.marker in ("store_down", "store_up"):
+                store.down = step.marker == "store_down"
+            elif step.name:
+                if step.name == "registration":
+                    book.saw(step.payload, clock.t)
+                if not down:
+                    await pipe.handle(parse_event(step.name, step.payload))
+        await advance(pipe, clock, T0 + flow.end_at)
+        return {name: [project(e) for e in await store.pending_for_chat(chat_ref(name))]
+                for name in flow.chats}  # fmt: skip
+    finally:
+        await store.close()
+
+
+async def advance(pipe: EventPipeline, clock: FlowClock, to: float) -> None:
+    """Move the clock to ``to``, ticking the pipeline at every whole second on the way."""
+    nxt = float(int(clock.t) + 1)
+    while nxt <= to:
+        clock.t = nxt
+        await pipe.tick()
+        nxt += 1
+    clock.t = max(clock.t, to)
+
+
+def project(entry: OutboxEntry) -> dict[str, Any]:
+    """An outbox entry as the flow files write expected alerts (defaults left out)."""
+    alert = entry.alert
+    if isinstance(alert, MissedCall):
+        out: dict[str, Any] = {"call": alert.call_id, "from": alert.caller_number,
+                               "rang": list(alert.extensions)}  # fmt: skip
+        if not alert.uncertain:
+            out["ring_s"] = round((alert.ended_ms - alert.started_ms) / 1000)
+        if alert.internal:
+            out["internal"] = True
+        if alert.uncertain:
+            out["uncertain"] = True
+        return out
+    if isinstance(alert, RegistrationChange):
+        reg: dict[str, Any] = {"reg": alert.ext, "online": alert.online}
+        if alert.flaps > 1:
+            reg["flaps"] = alert.flaps
+        return reg
+    assert isinstance(alert, CallCard)
+    return {"card": alert.call_id, "direction": alert.direction, "phase": alert.phase, "missed": alert.missed}
