@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from bot.domain import Alert, AuditEntry, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
 from bot.errors import StorageError
+from bot.writes import DeleteCall, Enqueue, SaveCall, SetSetting, UpsertCard, Write
 from storage import sqlite_chats as chats
 from storage import sqlite_outbox as outbox
 from storage import sqlite_people as people
@@ -54,6 +55,27 @@ def _storage_error(path: str, action: str, exc: sqlite3.Error, busy_ms: int) -> 
             f"database {path} stayed locked by another connection for over {busy_ms} ms ({action})"
         )
     return StorageError(f"database {path} failed during {action}: {type(exc).__name__}: {text}")
+
+
+def _apply(db: Database, writes: Sequence[Write]) -> list[bool | None]:
+    """Group commit: every op of a batch inside the caller's one transaction."""
+    return [_apply_one(db, op) for op in writes]
+
+
+def _apply_one(db: Database, op: Write) -> bool | None:
+    if isinstance(op, Enqueue):
+        return outbox.enqueue(db, op.dedup_key, op.chat, op.alert, op.now)
+    if isinstance(op, UpsertCard):
+        outbox.upsert_card(db, op.dedup_key, op.chat, op.alert, op.now)
+    elif isinstance(op, SaveCall):
+        records.save_call(db, op.call_id, op.snapshot, op.updated_at)
+    elif isinstance(op, DeleteCall):
+        records.delete_call(db, op.call_id)
+    elif isinstance(op, SetSetting):
+        records.set_setting(db, op.key, op.value)
+    else:
+        raise StorageError(f"unknown write {type(op).__name__}")
+    return None
 
 
 def _prune(db: Database, delivered_before: float, audit_before: float) -> tuple[int, int]:
@@ -213,6 +235,9 @@ class SqliteStore:
 
     async def prune(self, *, delivered_before: float, audit_before: float) -> tuple[int, int]:
         return await self.run(_prune, delivered_before, audit_before)
+
+    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+        return await self.run(_apply, list(writes)) if writes else []
 
     # tracked calls, audit, settings ----------------------------------------------------------
     async def save_call(self, call_id: str, snapshot: dict[str, Any], updated_at: float) -> None:

@@ -3,6 +3,11 @@
 Strategy: trackers are pure and decide; this class only sequences the I/O (route first, then
 persist, so a crash never loses a missed call, and the outbox dedup keys make a replay harmless)
 and wakes the delivery worker. One bad event or a store hiccup is logged and dropped.
+
+Group commit (#14): ``handle_many`` applies a batch of events one by one (the per-event logic
+below is unchanged) while a :class:`bot.alerts.batch.WriteBatch` records their writes, then
+commits them in ONE transaction and only then wakes the delivery worker, so nothing is sent
+before it is durable. Batches and ticks are serialised by one lock.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from bot.alerts.batch import WriteBatch
 from bot.alerts.router import AlertRouter
 from bot.domain import RegistrationChange, SipUser
 from bot.errors import BotError, StorageError
@@ -39,8 +45,12 @@ class EventPipeline:
         router: AlertRouter,
         clock: Callable[[], float] = time.time,
         on_alert: Callable[[], None] | None = None,
+        batch: WriteBatch | None = None,
     ) -> None:
-        self._store = store
+        self._batch = batch if batch is not None else WriteBatch(store)
+        self._store = self._batch.store  # writes land in the open batch (see module docstring)
+        self._lock = asyncio.Lock()
+        self._wake_due = False  # something was enqueued in the open batch
         self._tracker = tracker
         self._registrations = registrations
         self._presence = presence
@@ -50,7 +60,19 @@ class EventPipeline:
         self._bugs_seen: set[type[Exception]] = set()
 
     async def handle(self, event: PbxEvent) -> None:
-        """Apply one PBX event; never raises for bad input or a failing store."""
+        """Apply one PBX event (a batch of one); never raises for bad input or a failing store."""
+        await self.handle_many([event])
+
+    async def handle_many(self, events: Sequence[PbxEvent]) -> None:
+        """Apply ``events`` in order, commit all their writes in one transaction, then wake the
+        delivery worker; never raises for bad input or a failing store."""
+        async with self._lock:
+            self._batch.open()
+            for event in events:
+                await self._apply(event)
+            await self._commit(f"{len(events)} event(s)")
+
+    async def _apply(self, event: PbxEvent) -> None:
         try:
             if isinstance(event, Registration):
                 await self._registration_changes(self._registrations.feed(event))
@@ -74,16 +96,38 @@ class EventPipeline:
 
     async def tick(self) -> None:
         """Evict stale calls, expire registrations and close flap windows (call every second)."""
-        now = self._clock()
-        try:
-            await self._call_updates(self._tracker.evict(now))
-            await self._registration_changes(self._registrations.tick(now))
-        except BotError as exc:
-            logger.error("tick failed: %s: %s", type(exc).__name__, exc)
-        except Exception as exc:  # safety net: the ticker must outlive a tracker bug
-            first = type(exc) not in self._bugs_seen
-            self._bugs_seen.add(type(exc))
-            logger.error("tick failed: %s: %s", type(exc).__name__, exc, exc_info=exc if first else None)
+        async with self._lock:
+            self._batch.open()
+            now = self._clock()
+            try:
+                await self._call_updates(self._tracker.evict(now))
+                await self._registration_changes(self._registrations.tick(now))
+            except BotError as exc:
+                logger.error("tick failed: %s: %s", type(exc).__name__, exc)
+            except Exception as exc:  # safety net: the ticker must outlive a tracker bug
+                first = type(exc) not in self._bugs_seen
+                self._bugs_seen.add(type(exc))
+                logger.error("tick failed: %s: %s", type(exc).__name__, exc, exc_info=exc if first else None)
+            await self._commit("tick")
+
+    async def _commit(self, what: str) -> None:
+        """Commit the open batch, retrying a store error a few times (back-pressures the link:
+        the trackers have decided, so dropping the batch would lose its alerts for good)."""
+        for pause in (*ENQUEUE_RETRY_S, None):
+            try:
+                await self._batch.commit()
+            except StorageError as exc:
+                if pause is None:
+                    logger.error("dropped the writes of %s: %s", what, exc)
+                    self._batch.discard()
+                    return
+                logger.warning("writes of %s not stored yet, retrying in %.1f s: %s", what, pause, exc)
+                await asyncio.sleep(pause)
+                continue
+            if self._wake_due and self._on_alert is not None:
+                self._on_alert()  # straight after the commit: the worker reads committed rows
+            self._wake_due = False
+            return
 
     async def restore(self) -> None:
         """Re-track the calls a previous process saved (run once at startup, before events)."""
@@ -133,5 +177,9 @@ class EventPipeline:
         self._wake(enqueued)
 
     def _wake(self, enqueued: int) -> None:
-        if enqueued and self._on_alert is not None:
+        if not enqueued:
+            return
+        if self._batch.is_open:
+            self._wake_due = True  # the commit wakes the worker, once it is durable
+        elif self._on_alert is not None:
             self._on_alert()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.pbx.v2.client import LinkState, PbxClient
-from bot.alerts import AlertRouter, EventPipeline, Renderer
+from bot.alerts import AlertRouter, EventPipeline, Renderer, WriteBatch
 from bot.commands import CommandService
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 #: link. The queue keeps the socket reader free for heartbeats and command callbacks while the
 #: pipeline waits for the database.
 EVENT_QUEUE_SIZE = 10_000
+#: at most this many queued events go through the pipeline as one batch (one transaction)
+EVENT_BATCH_MAX = 1_000
 DRAIN_TIMEOUT_S = 2.5
 BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel"})
 #: retention runs from the tick loop: first a minute after start, then hourly (monotonic time)
@@ -91,7 +93,8 @@ class Application:
             grace_s=settings.bot_reg_grace_s, flap_window_s=settings.bot_flap_window_s, clock=clock
         )
         self.presence = Presence(self.registrations)
-        self.router = AlertRouter(store)
+        self.batch = WriteBatch(store)  # the event path's group commit (bot/alerts/batch.py)
+        self.router = AlertRouter(self.batch.store)
         self.worker = DeliveryWorker(store, {}, Renderer(settings.bot_country), clock=clock)
         self.pipeline = EventPipeline(
             store,
@@ -101,6 +104,7 @@ class Application:
             router=self.router,
             clock=clock,
             on_alert=self.worker.wake,
+            batch=self.batch,
         )
         self.pbx = PbxClient(
             settings.pbx_base_url,
@@ -205,12 +209,16 @@ class Application:
         await self._events.put(event)
 
     async def _consume_events(self) -> None:
+        """Group commit: whatever is queued (up to EVENT_BATCH_MAX) is one pipeline batch."""
         while True:
-            event = await self._events.get()
+            batch = [await self._events.get()]
+            while len(batch) < EVENT_BATCH_MAX and not self._events.empty():
+                batch.append(self._events.get_nowait())
             try:
-                await self.pipeline.handle(event)
+                await self.pipeline.handle_many(batch)
             finally:
-                self._events.task_done()
+                for _ in batch:
+                    self._events.task_done()
 
     async def events_processed(self) -> None:
         """Wait until every PBX event read so far has gone through the pipeline."""
