@@ -243,7 +243,11 @@ class MemoryStore:
 
     # group commit ------------------------------------------------------------------------
     async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
-        """Every op runs without awaiting anything real, so the batch is atomic for the loop."""
+        """Checked first, then applied without awaiting anything real: all or nothing."""
+        known = (Enqueue, UpsertCard, SaveCall, DeleteCall, SetSetting)
+        for op in writes:
+            if not isinstance(op, known):
+                raise StorageError(f"unknown write {type(op).__name__}")
         results: list[bool | None] = []
         for op in writes:
             if isinstance(op, Enqueue):
@@ -255,10 +259,8 @@ class MemoryStore:
                 await self.save_call(op.call_id, op.snapshot, op.updated_at)
             elif isinstance(op, DeleteCall):
                 await self.delete_call(op.call_id)
-            elif isinstance(op, SetSetting):
-                await self.set_setting(op.key, op.value)
             else:
-                raise StorageError(f"unknown write {type(op).__name__}")
+                await self.set_setting(op.key, op.value)
             results.append(None)
         return results
 
