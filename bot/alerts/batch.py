@@ -16,11 +16,22 @@ yet: add an op to :mod:`bot.writes` and a method here that records it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from bot.domain import Alert, ChatRef
 from bot.ports import Store
 from bot.writes import DeleteCall, Enqueue, SaveCall, SetSetting, UpsertCard, Write
+
+
+@dataclass(frozen=True, slots=True)
+class _SaveAtCommit:
+    """A snapshot taken when the batch commits (the call's state after the whole batch)."""
+
+    call_id: str
+    take: Callable[[], dict[str, Any] | None]
+    updated_at: float
 
 
 class WriteBatch:
@@ -29,7 +40,7 @@ class WriteBatch:
 
     def __init__(self, store: Store) -> None:
         self._inner = store
-        self._writes: list[Write] | None = None
+        self._writes: list[Write | _SaveAtCommit] | None = None
 
     @property
     def store(self) -> Store:
@@ -52,13 +63,24 @@ class WriteBatch:
 
     def pending(self) -> list[Write]:
         """The recorded writes, coalesced: only the last snapshot op of each call is kept (a call
-        saved three times and deleted in one batch costs one DELETE)."""
+        saved three times and deleted in one batch costs one DELETE); snapshots recorded with
+        :meth:`save_call_at_commit` are taken now, and skipped when there is none."""
         writes = self._writes or []
-        last = {op.call_id: i for i, op in enumerate(writes) if isinstance(op, SaveCall | DeleteCall)}
-        return [
-            op for i, op in enumerate(writes)
-            if not isinstance(op, SaveCall | DeleteCall) or last[op.call_id] == i
-        ]  # fmt: skip
+        plain = Enqueue | UpsertCard | SetSetting
+        last = {op.call_id: i for i, op in enumerate(writes) if not isinstance(op, plain)}
+        out: list[Write] = []
+        for i, op in enumerate(writes):
+            if isinstance(op, plain):
+                out.append(op)
+            elif last[op.call_id] != i:
+                continue
+            elif isinstance(op, _SaveAtCommit):
+                snapshot = op.take()
+                if snapshot:
+                    out.append(SaveCall(op.call_id, snapshot, op.updated_at))
+            else:
+                out.append(op)
+        return out
 
     async def commit(self) -> tuple[list[Write], list[bool | None]]:
         """Apply the pending writes in one transaction and close the batch; raises StorageError
@@ -83,6 +105,15 @@ class WriteBatch:
 
     async def save_call(self, call_id: str, snapshot: dict[str, Any], updated_at: float) -> None:
         await self._add(SaveCall(call_id, snapshot, updated_at))
+
+    def save_call_at_commit(
+        self, call_id: str, take: Callable[[], dict[str, Any] | None], updated_at: float
+    ) -> None:
+        """Inside an open batch: store ``take()`` as the call's snapshot when the batch commits,
+        once, however many events of the batch changed the call (``take`` returning None or {}
+        stores nothing). Only valid while the batch is open."""
+        assert self._writes is not None, "save_call_at_commit needs an open batch"
+        self._writes.append(_SaveAtCommit(call_id, take, updated_at))
 
     async def delete_call(self, call_id: str) -> None:
         await self._add(DeleteCall(call_id))

@@ -151,10 +151,16 @@ class EventPipeline:
             if update.finished:
                 await self._store.delete_call(call_id)
             elif update.persist:
-                snapshot = self._tracker.snapshot(call_id)
-                if snapshot:
-                    await self._store.save_call(call_id, snapshot, now)
+                await self._save_snapshot(call_id, now)
         self._wake(enqueued)
+
+    async def _save_snapshot(self, call_id: str, now: float) -> None:
+        if self._batch.is_open:  # taken once, at commit: one snapshot per call and batch
+            self._batch.save_call_at_commit(call_id, lambda: self._tracker.snapshot(call_id), now)
+            return
+        snapshot = self._tracker.snapshot(call_id)
+        if snapshot:
+            await self._store.save_call(call_id, snapshot, now)
 
     async def _enqueue_call(self, update: CallUpdate, now: float) -> int:
         """Route one call update, retrying a store error a few times (back-pressures the link)."""

@@ -77,6 +77,22 @@ async def test_a_batch_without_alerts_does_not_wake_the_worker() -> None:
     assert [op.call_id for op in store.journal[0][1] if isinstance(op, SaveCall)] == ["A1"]
 
 
+async def test_a_snapshot_is_taken_once_at_commit_with_the_calls_state_after_the_batch() -> None:
+    store, clock = JournalStore(), Clock()
+    await office(store)
+    taken: list[str] = []
+    batch = WriteBatch(store)
+    batch.open()
+    for n in range(3):
+        batch.save_call_at_commit("A1", lambda n=n: taken.append(f"t{n}") or {"n": n}, 1.0)  # type: ignore[func-returns-value]
+    batch.save_call_at_commit("A2", dict, 1.0)  # nothing to store: no op at all
+    writes, _ = await batch.commit()
+    assert taken == ["t2"] and writes == [SaveCall("A1", {"n": 2}, 1.0)]
+    await pipeline(store, clock).handle_many(missed_group_call(clock, a="A3", exts=("201", "202")))
+    [saved] = [op for op in store.journal[-1][1] if isinstance(op, SaveCall)]
+    assert "A3-B201" in str(saved.snapshot) and "A3-B202" in str(saved.snapshot)  # both legs in
+
+
 async def test_a_refused_commit_is_retried_with_the_same_writes_and_stored_once() -> None:
     store, clock = JournalStore(), Clock()
     await office(store)
