@@ -140,13 +140,11 @@ class DeliveryWorker:
     async def _serve(self, chat: ChatRef, now: float, hops: int) -> int:
         self._wake_at.pop(chat, None)
         sender = self._senders.get(chat.platform)
+        pending = [e for e in await self._store.pending_for_chat(chat) if not self._ledger.holds(e.id)]
         if sender is None:
-            pending = [e for e in await self._store.pending_for_chat(chat) if not self._ledger.holds(e.id)]
             await self._orphans.hold(chat, pending, now)
             return 0
-        # both reads queued on the store thread at once: one round trip instead of two (#14)
-        rows, settings = await asyncio.gather(self._store.pending_for_chat(chat), self._settings(chat))
-        pending = [e for e in rows if not self._ledger.holds(e.id)]
+        settings = await self._settings(chat)
         if not settings.active:
             return 0
         limits = sender.limits_for(chat)
