@@ -116,7 +116,14 @@ def m002_internal_alerts_and_errors(db: Database) -> None:
     db.execute("CREATE INDEX people_by_username ON people (platform, username COLLATE NOCASE)")
 
 
-LATEST = "m002_internal_alerts_and_errors"
+@MIGRATIONS()
+def m003_issue14_outbox_live_by_id(db: Database) -> None:
+    """Undelivered outbox rows in id order (#14): the delivery worker's ``due`` query walks only
+    them instead of scanning every row kept for retention (3.9 ms a pass at 20,000 done rows)."""
+    db.execute("CREATE INDEX outbox_live_by_id ON outbox (id) WHERE done = 0")
+
+
+LATEST = "m003_issue14_outbox_live_by_id"
 
 
 def upgrade(db: Database, *, stop_before: str | None = None) -> list[str]:

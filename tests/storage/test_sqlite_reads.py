@@ -70,3 +70,18 @@ async def test_a_locked_read_moves_to_the_store_thread(tmp_path: Path) -> None:
         store._reader.conn = locked.real
     finally:
         await store.close()
+
+
+async def test_due_walks_only_undelivered_rows(tmp_path: Path) -> None:
+    """Done rows stay for retention; the worker's due query must not scan them (#14)."""
+    from storage import sqlite_outbox
+
+    store = await SqliteStore.open(str(tmp_path / "bot.db"))
+    try:
+        assert store._reader is not None
+        live = sqlite_outbox._LIVE
+        sql = f"SELECT * FROM outbox o WHERE {live} AND next_attempt_at <= 1 ORDER BY id LIMIT 5"
+        plan = " | ".join(str(row[-1]) for row in store._reader.conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "outbox_live_by_id" in plan or "outbox_due" in plan, plan
+    finally:
+        await store.close()
