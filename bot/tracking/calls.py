@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,7 +63,9 @@ class CallTracker:
         self._leg_call: dict[str, str] = {}  # live leg uuid -> call id
         self._open_a: dict[str, list[str]] = {}  # caller number -> open inbound call ids
         self._by_pbx_id: dict[str, str] = {}  # the source's call identity -> call id
-        self._finished: dict[str, None] = {}  # recently finished leg uuids, FIFO
+        # recently finished leg uuids, FIFO; an OrderedDict because ``del d[next(iter(d))]`` on a
+        # plain dict walks every slot deleted so far at its front (the soak slowed by a third, #14)
+        self._finished: OrderedDict[str, None] = OrderedDict()
         self._handlers: dict[type, Callable[[Any], list[CallUpdate]]] = {
             ChannelCreate: self._on_create,
             ChannelAnswer: self._on_answer,
@@ -271,7 +274,7 @@ class CallTracker:
     def _remember(self, uuid: str) -> None:
         self._finished[uuid] = None
         if len(self._finished) > self._finished_cap:
-            del self._finished[next(iter(self._finished))]
+            self._finished.popitem(last=False)
 
     def _drop(self, call: TrackedCall) -> CallUpdate:
         logger.info("dropping call %s: no destroy within %.0f s", call.call_id, self._ttl_s)
