@@ -8,7 +8,7 @@ All methods are async: the SQLite store runs on its own thread and the core awai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ from bot.domain import (
     Trunk,
     UserRef,
 )
+from bot.writes import Write
 
 #: Every PBX command the core may ask for (API 2.0 has them all). A source lists the ones its
 #: account's API offers in :attr:`PbxApi.capabilities`; the core never calls one that is absent.
@@ -267,6 +268,13 @@ class Store(Protocol):
         updated since ``delivered_before``, call records that started before it,
         and audit rows older than ``audit_before``.
         Undelivered rows are never deleted. Returns (outbox rows deleted, audit rows deleted)."""
+        ...
+
+    # group commit (see bot/writes.py) -------------------------------------------------------
+    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+        """Apply ``writes`` in order in ONE transaction (all or nothing; a failure raises
+        :class:`bot.errors.StorageError` and stores none of them). One result per write:
+        ``Enqueue`` -> True if its key was new, every other op -> None."""
         ...
 
     # tracked calls ------------------------------------------------------------------------

@@ -9,10 +9,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from bot.domain import Alert, AuditEntry, CallRecord, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
 from bot.errors import StorageError
+from bot.writes import DeleteCall, Enqueue, SaveCall, SetSetting, UpsertCard, Write
 
 logger = logging.getLogger(__name__)
 
@@ -247,6 +249,29 @@ class MemoryStore:
         kept = [e for e in self._audit if e.at >= audit_before]
         audit_gone, self._audit = len(self._audit) - len(kept), kept
         return len(gone), audit_gone
+
+    # group commit ------------------------------------------------------------------------
+    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+        """Checked first, then applied without awaiting anything real: all or nothing."""
+        known = (Enqueue, UpsertCard, SaveCall, DeleteCall, SetSetting)
+        for op in writes:
+            if not isinstance(op, known):
+                raise StorageError(f"unknown write {type(op).__name__}")
+        results: list[bool | None] = []
+        for op in writes:
+            if isinstance(op, Enqueue):
+                results.append(await self.enqueue(op.dedup_key, op.chat, op.alert, op.now))
+                continue
+            if isinstance(op, UpsertCard):
+                await self.upsert_card(op.dedup_key, op.chat, op.alert, op.now)
+            elif isinstance(op, SaveCall):
+                await self.save_call(op.call_id, op.snapshot, op.updated_at)
+            elif isinstance(op, DeleteCall):
+                await self.delete_call(op.call_id)
+            else:
+                await self.set_setting(op.key, op.value)
+            results.append(None)
+        return results
 
     # tracked calls ------------------------------------------------------------------------
     async def save_call(self, call_id: str, snapshot: dict[str, Any], updated_at: float) -> None:

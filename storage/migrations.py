@@ -132,7 +132,14 @@ def m003_call_records_issue13(db: Database) -> None:
     db.execute("CREATE INDEX call_records_by_start ON call_records (start_ms)")
 
 
-LATEST = "m002_internal_alerts_and_errors"  # the schema tests/storage upgrade *from*
+@MIGRATIONS()
+def m004_issue14_outbox_live_by_id(db: Database) -> None:
+    """Undelivered outbox rows in id order (#14): the delivery worker's ``due`` query walks only
+    them instead of scanning every row kept for retention (3.9 ms a pass at 20,000 done rows)."""
+    db.execute("CREATE INDEX outbox_live_by_id ON outbox (id) WHERE done = 0")
+
+
+LATEST = "m004_issue14_outbox_live_by_id"  # the newest migration
 
 
 def upgrade(db: Database, *, stop_before: str | None = None) -> list[str]:

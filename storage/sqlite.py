@@ -1,7 +1,11 @@
 """SQLite ``Store``: one dedicated thread owns the connection; the core awaits each call.
 
-Strategy: every method ships one synchronous function to a single-worker executor, which runs
-it inside BEGIN [IMMEDIATE] ... COMMIT; sqlite3 errors become ``StorageError`` there.
+Strategy: every write ships one synchronous function to a single-worker executor (the only
+writer), which runs it inside BEGIN IMMEDIATE ... COMMIT; sqlite3 errors become ``StorageError``
+there. Plain reads run on the caller's thread on a second, read-only connection (WAL readers
+never wait for the writer and see every committed write): a thread round trip costs more than
+an indexed read (#14). A read that finds the file locked anyway (WAL recovery, another
+process's exclusive lock) goes to the store thread, which waits up to the busy timeout.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -17,6 +21,7 @@ from sqlite_utils import Database
 
 from bot.domain import Alert, AuditEntry, CallRecord, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
 from bot.errors import StorageError
+from bot.writes import DeleteCall, Enqueue, SaveCall, SetSetting, UpsertCard, Write
 from storage import sqlite_calls as calls
 from storage import sqlite_chats as chats
 from storage import sqlite_outbox as outbox
@@ -48,6 +53,22 @@ def _connect(path: str, busy_timeout_ms: int) -> Database:
         raise
 
 
+#: a read on the caller's thread waits at most this long for a lock, then moves to the store thread
+READ_BUSY_MS = 20
+
+
+def _reader(path: str) -> Database:
+    """The read-only connection for reads on the caller's (the event loop's) thread."""
+    conn = sqlite3.connect(path, timeout=READ_BUSY_MS / 1000, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {READ_BUSY_MS}")
+        conn.execute("PRAGMA query_only = ON")
+        return Database(conn, execute_plugins=False)
+    except BaseException:
+        conn.close()
+        raise
+
+
 def _storage_error(path: str, action: str, exc: sqlite3.Error, busy_ms: int) -> StorageError:
     text = str(exc)
     if "locked" in text or "busy" in text:
@@ -55,6 +76,27 @@ def _storage_error(path: str, action: str, exc: sqlite3.Error, busy_ms: int) -> 
             f"database {path} stayed locked by another connection for over {busy_ms} ms ({action})"
         )
     return StorageError(f"database {path} failed during {action}: {type(exc).__name__}: {text}")
+
+
+def _apply(db: Database, writes: Sequence[Write]) -> list[bool | None]:
+    """Group commit: every op of a batch inside the caller's one transaction."""
+    return [_apply_one(db, op) for op in writes]
+
+
+def _apply_one(db: Database, op: Write) -> bool | None:
+    if isinstance(op, Enqueue):
+        return outbox.enqueue(db, op.dedup_key, op.chat, op.alert, op.now)
+    if isinstance(op, UpsertCard):
+        outbox.upsert_card(db, op.dedup_key, op.chat, op.alert, op.now)
+    elif isinstance(op, SaveCall):
+        records.save_call(db, op.call_id, op.snapshot, op.updated_at)
+    elif isinstance(op, DeleteCall):
+        records.delete_call(db, op.call_id)
+    elif isinstance(op, SetSetting):
+        records.set_setting(db, op.key, op.value)
+    else:
+        raise StorageError(f"unknown write {type(op).__name__}")
+    return None
 
 
 def _prune(db: Database, delivered_before: float, audit_before: float) -> tuple[int, int]:
@@ -70,9 +112,13 @@ class SqliteStore:
     Open with ``await SqliteStore.open(path)``; ``bind`` needs the chat to exist (``ensure_chat``).
     """
 
-    def __init__(self, executor: ThreadPoolExecutor, db: Database, path: str, busy_timeout_ms: int) -> None:
+    def __init__(
+        self, executor: ThreadPoolExecutor, db: Database, path: str, busy_timeout_ms: int,
+        reader: Database | None = None,
+    ) -> None:
         self._executor = executor
         self._db = db
+        self._reader = reader
         self._path = path
         self._busy_ms = busy_timeout_ms
         self._closed = False
@@ -83,6 +129,7 @@ class SqliteStore:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         try:
             db = await asyncio.get_running_loop().run_in_executor(executor, _connect, path, busy_timeout_ms)
+            reader = _reader(path)
         except sqlite3.Error as exc:
             executor.shutdown(wait=False)
             raise _storage_error(path, "open", exc, busy_timeout_ms) from exc
@@ -90,7 +137,7 @@ class SqliteStore:
             executor.shutdown(wait=False)
             raise
         logger.info("sqlite store open at %s", path)
-        return cls(executor, db, path, busy_timeout_ms)
+        return cls(executor, db, path, busy_timeout_ms, reader)
 
     @property
     def db(self) -> Database:
@@ -102,7 +149,24 @@ class SqliteStore:
         return await self._call(True, fn, *args, **kw)
 
     async def _read(self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        if self._closed:
+            raise StorageError(f"store {self._path} is closed")
+        if self._reader is not None:
+            try:
+                return self._read_here(self._reader, fn, args, kw)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise _storage_error(self._path, fn.__name__, exc, self._busy_ms) from exc
         return await self._call(False, fn, *args, **kw)
+
+    @staticmethod
+    def _read_here(reader: Database, fn: Callable[..., T], args: Any, kw: Any) -> T:
+        conn = reader.conn
+        conn.execute("BEGIN")
+        try:
+            return fn(reader, *args, **kw)
+        finally:
+            conn.execute("COMMIT")
 
     async def _call(self, write: bool, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         if self._closed:
@@ -129,6 +193,8 @@ class SqliteStore:
         if self._closed:
             return
         self._closed = True
+        if self._reader is not None:
+            self._reader.conn.close()
         await asyncio.get_running_loop().run_in_executor(self._executor, self._db.conn.close)
         self._executor.shutdown(wait=True)
         logger.info("sqlite store at %s closed", self._path)
@@ -197,10 +263,16 @@ class SqliteStore:
         await self.run(outbox.upsert_card, dedup_key, chat, alert, now)
 
     async def due(self, now: float, limit: int = 100) -> list[OutboxEntry]:
-        return await self.run(outbox.due, now, limit)  # may retire unreadable rows
+        entries, bad = await self._read(outbox.due, now, limit)
+        if bad:
+            await self.run(outbox.retire, bad)
+        return entries
 
     async def pending_for_chat(self, chat: ChatRef) -> list[OutboxEntry]:
-        return await self.run(outbox.pending_for_chat, chat)
+        entries, bad = await self._read(outbox.pending_for_chat, chat)
+        if bad:
+            await self.run(outbox.retire, bad)
+        return entries
 
     async def mark_delivered(
         self, ids: list[int], message_id: str | None = None, version: int | None = None
@@ -218,6 +290,9 @@ class SqliteStore:
 
     async def prune(self, *, delivered_before: float, audit_before: float) -> tuple[int, int]:
         return await self.run(_prune, delivered_before, audit_before)
+
+    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+        return await self.run(_apply, list(writes)) if writes else []
 
     # tracked calls, audit, settings ----------------------------------------------------------
     async def save_call(self, call_id: str, snapshot: dict[str, Any], updated_at: float) -> None:

@@ -47,35 +47,43 @@ def upsert_card(db: Database, dedup_key: str, chat: ChatRef, alert: Alert, now: 
     )
 
 
-def _entries(db: Database, where: str, params: list[Any]) -> list[OutboxEntry]:
-    """Rows as entries; a row whose payload no longer parses is retired, logged, and skipped."""
-    out = []
+Unreadable = list[tuple[int, str]]  # (row id, why) of rows whose payload no longer parses
+
+
+def _entries(db: Database, where: str, params: list[Any]) -> tuple[list[OutboxEntry], Unreadable]:
+    """Rows as entries, and the rows whose payload no longer parses (logged; see ``retire``)."""
+    out, bad = [], []
     for r in rows(db, f"SELECT * FROM outbox o WHERE {where}", params):
         try:
             alert = alert_from_dict(json.loads(r["payload"]))
         except (ValueError, TypeError, KeyError) as exc:
             logger.error("outbox row %s has an unreadable payload, dropped: %s", r["id"], exc)
-            db.execute("UPDATE outbox SET done = 1, last_error = ? WHERE id = ?",
-                       [f"unreadable payload: {exc}", r["id"]])  # fmt: skip
+            bad.append((int(r["id"]), f"unreadable payload: {exc}"))
             continue
         out.append(OutboxEntry(
             r["id"], r["dedup_key"], ChatRef(r["platform"], r["chat_id"]), alert, r["created_at"],
             r["attempts"], r["next_attempt_at"], r["message_id"], r["version"],
             r["delivered_version"], r["last_error"],
         ))  # fmt: skip
-    return out
+    return out, bad
 
 
 def entries_where(db: Database, where: str, params: list[Any]) -> list[OutboxEntry]:
-    """Entries (done or not) matching ``where`` (for follow-ups, which edit delivered alerts)."""
-    return _entries(db, where, params)
+    """Entries (done or not) matching ``where`` (for follow-ups, which edit delivered alerts);
+    unreadable rows are logged by ``_entries`` and left out."""
+    return _entries(db, where, params)[0]
 
 
-def due(db: Database, now: float, limit: int) -> list[OutboxEntry]:
+def retire(db: Database, bad: Unreadable) -> None:
+    """Mark unreadable rows done, keeping why for operators (a write: the store thread)."""
+    db.conn.executemany("UPDATE outbox SET done = 1, last_error = ? WHERE id = ?", [(e, i) for i, e in bad])
+
+
+def due(db: Database, now: float, limit: int) -> tuple[list[OutboxEntry], Unreadable]:
     return _entries(db, f"{_LIVE} AND next_attempt_at <= ? ORDER BY id LIMIT ?", [now, max(limit, 0)])
 
 
-def pending_for_chat(db: Database, chat: ChatRef) -> list[OutboxEntry]:
+def pending_for_chat(db: Database, chat: ChatRef) -> tuple[list[OutboxEntry], Unreadable]:
     return _entries(db, "done = 0 AND platform = ? AND chat_id = ? ORDER BY id", list(chat_key(chat)))
 
 

@@ -9,6 +9,13 @@ pending (in memory, and as a "decided" snapshot in place of the call's row when 
 it) and is routed again on every tick until it is stored; a restart restores pending decisions
 from their snapshots, and the per-call dedup keys keep the alert to one per chat.
 :class:`~bot.tracking.LinkChange` markers in the event stream tell the tracker about gaps.
+
+Group commit: ``handle_many`` applies a batch of events one by one (the per-event logic below is
+the same for one event or many) while a :class:`bot.alerts.batch.WriteBatch` records their
+writes, then commits them in ONE transaction and only then wakes the delivery worker, so nothing
+is sent before it is durable. Batches and ticks are serialised by one lock. A batch the store
+refuses even after the retries is dropped, except its decided missed calls: they become pending
+like any alert that could not be stored.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from bot.alerts.batch import WriteBatch
 from bot.alerts.resolve import FollowUps
 from bot.alerts.router import AlertRouter
 from bot.domain import CallCard, MissedCall, RegistrationChange, SipUser, alert_from_dict, alert_to_dict
@@ -51,8 +59,13 @@ class EventPipeline:
         on_alert: Callable[[], None] | None = None,
         followups: FollowUps | None = None,
         enqueue_retry_s: tuple[float, ...] = ENQUEUE_RETRY_S,
+        batch: WriteBatch | None = None,
     ) -> None:
-        self._store = store
+        self._batch = batch if batch is not None else WriteBatch(store)
+        self._store = self._batch.store  # writes land in the open batch (see module docstring)
+        self._lock = asyncio.Lock()
+        self._wake_due = False  # something was enqueued in the open batch
+        self._decided: dict[str, CallUpdate] = {}  # missed verdicts routed into the open batch
         self._tracker = tracker
         self._registrations = registrations
         self._presence = presence
@@ -70,7 +83,20 @@ class EventPipeline:
         return len(self._pending)
 
     async def handle(self, event: PbxEvent | LinkChange) -> None:
-        """Apply one PBX event (or a link gap marker); never raises for bad input or a failing store."""
+        """Apply one PBX event or link gap marker (a batch of one); never raises for bad input or
+        a failing store."""
+        await self.handle_many([event])
+
+    async def handle_many(self, events: Sequence[PbxEvent | LinkChange]) -> None:
+        """Apply ``events`` in order, commit all their writes in one transaction, then wake the
+        delivery worker; never raises for bad input or a failing store."""
+        async with self._lock:
+            self._batch.open()
+            for event in events:
+                await self._apply(event)
+            await self._commit(f"{len(events)} event(s)")
+
+    async def _apply(self, event: PbxEvent | LinkChange) -> None:
         try:
             if isinstance(event, LinkChange):
                 await self._call_updates(self._tracker.link_up() if event.up else self._tracker.link_down())
@@ -95,18 +121,54 @@ class EventPipeline:
                      exc_info=exc if first else None)
 
     async def tick(self) -> None:
-        """Evict stale calls, expire registrations and close flap windows (call every second)."""
+        """Retry pending alerts, evict stale calls, expire registrations and close flap windows
+        (call every second); one batch."""
+        async with self._lock:
+            self._batch.open()
+            now = self._clock()
+            try:
+                await self._retry_pending(now)
+                await self._call_updates(self._tracker.evict(now))
+                await self._registration_changes(self._registrations.tick(now))
+            except BotError as exc:
+                logger.error("tick failed: %s: %s", type(exc).__name__, exc)
+            except Exception as exc:  # safety net: the ticker must outlive a tracker bug
+                first = type(exc) not in self._bugs_seen
+                self._bugs_seen.add(type(exc))
+                logger.error("tick failed: %s: %s", type(exc).__name__, exc, exc_info=exc if first else None)
+            await self._commit("tick")
+
+    async def _commit(self, what: str) -> None:
+        """Commit the open batch, retrying a store error a few times (back-pressures the link).
+        If it still fails, its decided missed calls stay pending (retried every tick)."""
+        for pause in (*self._retry_s, None):
+            try:
+                await self._batch.commit()
+            except StorageError as exc:
+                if pause is None:
+                    self._batch.discard()
+                    await self._keep_decided(what, exc)
+                    return
+                logger.warning("writes of %s not stored yet, retrying in %.1f s: %s", what, pause, exc)
+                await asyncio.sleep(pause)
+                continue
+            for call_id in self._decided:
+                if self._pending.pop(call_id, None) is not None:
+                    logger.info("alert for call %s stored after a storage failure", call_id)
+            self._decided.clear()
+            if self._wake_due and self._on_alert is not None:
+                self._on_alert()  # straight after the commit: the worker reads committed rows
+            self._wake_due = False
+            return
+
+    async def _keep_decided(self, what: str, exc: StorageError) -> None:
+        decided, self._decided = self._decided, {}
+        self._wake_due = False
+        logger.error("dropped the writes of %s; %d decided alert(s) kept to retry: %s",
+                     what, len(decided), exc)
         now = self._clock()
-        try:
-            await self._retry_pending(now)
-            await self._call_updates(self._tracker.evict(now))
-            await self._registration_changes(self._registrations.tick(now))
-        except BotError as exc:
-            logger.error("tick failed: %s: %s", type(exc).__name__, exc)
-        except Exception as exc:  # safety net: the ticker must outlive a tracker bug
-            first = type(exc) not in self._bugs_seen
-            self._bugs_seen.add(type(exc))
-            logger.error("tick failed: %s: %s", type(exc).__name__, exc, exc_info=exc if first else None)
+        for update in decided.values():
+            await self._keep_pending(update, now, exc)
 
     async def restore(self) -> None:
         """Re-track the calls a previous process saved (run once at startup, before events)."""
@@ -160,15 +222,23 @@ class EventPipeline:
                     raise
                 await self._keep_pending(update, now, exc)
                 continue
+            if update.missed is not None and self._batch.is_open:
+                self._decided[call_id] = update  # stored only once the batch commits
             if update.finished and self._followups is not None:
                 enqueued += await self._follow_up(update, now)
             if update.finished:
                 await self._store.delete_call(call_id)
             elif update.persist:
-                snapshot = self._tracker.snapshot(call_id)
-                if snapshot:
-                    await self._store.save_call(call_id, snapshot, now)
+                await self._save_snapshot(call_id, now)
         self._wake(enqueued)
+
+    async def _save_snapshot(self, call_id: str, now: float) -> None:
+        if self._batch.is_open:  # taken once, at commit: one snapshot per call and batch
+            self._batch.save_call_at_commit(call_id, lambda: self._tracker.snapshot(call_id), now)
+            return
+        snapshot = self._tracker.snapshot(call_id)
+        if snapshot:
+            await self._store.save_call(call_id, snapshot, now)
 
     async def _keep_pending(self, update: CallUpdate, now: float, exc: StorageError) -> None:
         """The alert of a decided call could not be stored: keep it to retry on the next tick, and
@@ -180,11 +250,13 @@ class EventPipeline:
         decided = {"call_id": call_id, "card": alert_to_dict(update.card),
                    "decided": alert_to_dict(update.missed)}  # fmt: skip
         try:
-            await self._store.save_call(call_id, decided, now)
+            await self._batch.store_direct().save_call(call_id, decided, now)
         except StorageError as save_exc:
             logger.warning("decided call %s kept in memory only: %s", call_id, save_exc)
 
     async def _retry_pending(self, now: float) -> None:
+        """Route pending decisions into the tick's batch; they leave ``_pending`` once it commits
+        (without a batch, at once)."""
         enqueued = 0
         for call_id, update in list(self._pending.items()):
             try:
@@ -195,8 +267,11 @@ class EventPipeline:
             except StorageError as exc:
                 logger.warning("alert for call %s still not stored: %s", call_id, exc)
                 break
-            del self._pending[call_id]
-            logger.info("alert for call %s stored after a storage failure", call_id)
+            if self._batch.is_open:
+                self._decided[call_id] = update
+            else:
+                del self._pending[call_id]
+                logger.info("alert for call %s stored after a storage failure", call_id)
         self._wake(enqueued)
 
     async def _enqueue_call(self, update: CallUpdate, now: float) -> int:
@@ -235,5 +310,9 @@ class EventPipeline:
             await self._store.set_setting(REGISTRATIONS_KEY, json.dumps(state, separators=(",", ":")))
 
     def _wake(self, enqueued: int) -> None:
-        if enqueued and self._on_alert is not None:
+        if not enqueued:
+            return
+        if self._batch.is_open:
+            self._wake_due = True  # the commit wakes the worker, once it is durable
+        elif self._on_alert is not None:
             self._on_alert()

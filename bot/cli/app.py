@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from adapters.pbx.combined import CombinedPbx
 from adapters.pbx.http import HttpPbx
 from adapters.pbx.v2.client import LinkState, PbxClient
 from adapters.pbx.v3.client import SocketClient
-from bot.alerts import AlertRouter, EventPipeline, FollowUps, Renderer
+from bot.alerts import AlertRouter, EventPipeline, FollowUps, Renderer, WriteBatch
 from bot.backoff import Backoff
 from bot.cli import pbx_choice
 from bot.commands import CommandService
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 #: link. The queue keeps the socket reader free for heartbeats and command callbacks while the
 #: pipeline waits for the database.
 EVENT_QUEUE_SIZE = 10_000
+#: at most this many queued events go through the pipeline as one batch (one transaction)
+EVENT_BATCH_MAX = 1_000
 DRAIN_TIMEOUT_S = 2.5
 BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel", "done"})
 #: retention runs from the tick loop: first a minute after start, then hourly (monotonic time)
@@ -48,6 +51,20 @@ PRUNE_EVERY_S = 3600.0
 #: how long a finished 3.0 call waits for the PBX's call_end verdict before the legs decide
 CALL_END_WAIT_S = 10.0
 REPORT_EVERY_S = 60.0  # how often the daily-report schedule is looked at
+
+
+_heap_frozen: set[bool] = set()  # non-empty once freeze_startup_heap() ran in this process
+
+
+def freeze_startup_heap() -> None:
+    """Once per process, after the first start: collect, then move every object alive now
+    (modules, the chat SDKs' models, settings) out of the cyclic collector's passes. With aiogram
+    loaded that is ~200,000 objects that every full collection walked again; in a 500k-event
+    soak the collector's time fell from 3.9 s to 1.0 s (#14)."""
+    if not _heap_frozen:
+        _heap_frozen.add(True)
+        gc.collect()
+        gc.freeze()
 
 
 class TimedCore:
@@ -106,7 +123,8 @@ class Application:
         self.presence = Presence(self.registrations)
         self.ledger = LiveLedger(settings.bot_country)
         self.settler: HistorySettler | None = None
-        self.router: AlertRouter = LedgerRouter(store, self.ledger, on_uncertain=self._uncertain)
+        self.batch = WriteBatch(store)  # the event path's group commit (bot/alerts/batch.py)
+        self.router: AlertRouter = LedgerRouter(self.batch.store, self.ledger, on_uncertain=self._uncertain)
         self._names: dict[str, str] = {}  # extension -> its owner's name, from user lists
         self.followups = FollowUps(store, country=settings.bot_country,
                                    window_h=settings.bot_resolve_window_h, names=self.extension_name)
@@ -120,6 +138,7 @@ class Application:
             clock=clock,
             on_alert=self.worker.wake,
             followups=self.followups,
+            batch=self.batch,
         )
         self.http_pbx = HttpPbx(settings.onpbx_http_url, settings.onpbx_domain,
                                 settings.onpbx_key.get_secret_value(), timeout=settings.onpbx_command_timeout)
@@ -302,14 +321,18 @@ class Application:
         await self._events.put(event)
 
     async def _consume_events(self) -> None:
+        """Group commit: whatever is queued (up to EVENT_BATCH_MAX) is one pipeline batch."""
         while True:
-            event = await self._events.get()
-            if self.settler is not None and self.link_state == LinkState.CONNECTED:
-                self.settler.saw_event(self.clock())
+            batch = [await self._events.get()]
+            while len(batch) < EVENT_BATCH_MAX and not self._events.empty():
+                batch.append(self._events.get_nowait())
             try:
-                await self.pipeline.handle(event)
+                await self.pipeline.handle_many(batch)
+                if self.settler is not None and self.link_state == LinkState.CONNECTED:
+                    self.settler.saw_event(self.clock())  # the view of calls is complete up to now
             finally:
-                self._events.task_done()
+                for _ in batch:
+                    self._events.task_done()
 
     async def events_processed(self) -> None:
         """Wait until every PBX event read so far has gone through the pipeline."""
@@ -394,6 +417,7 @@ class Application:
         self._spawn(self._tick_loop(), "tick")
         for adapter in self.adapters:
             await adapter.start()
+        freeze_startup_heap()
 
     async def stop(self) -> None:
         """Stop within 10 s: close the link, finish the events already read, stop delivery and

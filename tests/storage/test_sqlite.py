@@ -21,6 +21,7 @@ from storage.sqlite import SqliteStore
 from tests.storage.samples import TG, card, reg
 
 pytestmark = pytest.mark.timeout(30)
+M002 = "m002_internal_alerts_and_errors"  # the second release's schema
 
 
 async def test_data_survives_restart(tmp_path: Path) -> None:
@@ -73,7 +74,7 @@ async def test_wal_foreign_keys_and_cascade(tmp_path: Path) -> None:
 def _old_database(path: str) -> None:
     """A database as the first release left it: migration 1 only, with data."""
     db = Database(sqlite3.connect(path, isolation_level=None))
-    upgrade(db, stop_before=LATEST)
+    upgrade(db, stop_before=M002)
     db.execute(
         "INSERT INTO chats (platform, chat_id, title, alert_calls) VALUES ('telegram', '-100', 'Old', 1)"
     )
@@ -93,7 +94,7 @@ async def test_old_database_upgrades_in_place(tmp_path: Path) -> None:
     store = await SqliteStore.open(path)
     try:
         applied = await store.run(lambda db: [m.name for m in MIGRATIONS.applied(db)])
-        assert applied[:2] == ["m001_initial", LATEST]  # later migrations follow
+        assert applied == ["m001_initial", M002, "m003_call_records_issue13", LATEST]
         assert await store.get_chat(TG) == ChatSettings(TG, "Old", alert_calls=True, alert_internal=False)
         assert await store.extensions_of(TG) == ["101"]
         [entry] = await store.due(1.0)

@@ -1,0 +1,49 @@
+"""Contract of ``Store.apply`` (group commit, bot/writes.py): ops in order, one result each, all
+or nothing. Each test runs against every store (see conftest ``store``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.errors import StorageError
+from bot.ports import Store
+from bot.writes import DeleteCall, Enqueue, SaveCall, SetSetting, UpsertCard
+from tests.storage.samples import SL, TG, card, missed
+
+pytestmark = pytest.mark.timeout(20)
+
+
+async def test_apply_runs_every_op_in_order_with_one_result_each(store: Store) -> None:
+    for chat in (TG, SL):
+        await store.ensure_chat(chat, title="", language="en", timezone="UTC")
+    assert await store.enqueue("k0", TG, missed("a0"), 1.0) is True
+    results = await store.apply([
+        Enqueue("k0", TG, missed("a0"), 2.0),  # enqueued before: not again
+        Enqueue("k1", TG, missed("a1"), 2.0),
+        Enqueue("k1", SL, missed("a1"), 2.0),  # twice in one batch: the first one wins
+        UpsertCard("c1", SL, card("ringing"), 2.0),
+        UpsertCard("c1", SL, card("answered"), 2.0),
+        SaveCall("x", {"call_id": "x", "n": 1}, 2.0),
+        SaveCall("y", {"call_id": "y"}, 3.0),
+        DeleteCall("x"),
+        SetSetting("s", "v"),
+    ])  # fmt: skip
+    assert results == [False, True, False, None, None, None, None, None, None]
+    due = await store.due(10.0)
+    assert [(e.dedup_key, e.chat) for e in due] == [("k0", TG), ("k1", TG), ("c1", SL)]
+    assert due[2].version == 2 and getattr(due[2].alert, "phase", "") == "answered"
+    assert await store.load_calls() == [{"call_id": "y"}]
+    assert await store.get_setting("s") == "v"
+    assert await store.apply([]) == []
+
+
+async def test_apply_is_all_or_nothing(store: Store) -> None:
+    await store.ensure_chat(TG, title="", language="en", timezone="UTC")
+    bad: Any = object()  # a write no store knows: the whole batch must fail and store nothing
+    with pytest.raises(StorageError):
+        await store.apply([Enqueue("k1", TG, missed("a1"), 1.0), SaveCall("x", {"call_id": "x"}, 1.0), bad])
+    assert await store.due(10.0) == []
+    assert await store.load_calls() == []
+    assert await store.apply([Enqueue("k1", TG, missed("a1"), 1.0)]) == [True]  # the key stayed free
