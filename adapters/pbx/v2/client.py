@@ -8,7 +8,6 @@ that hash resolves the waiting future. Other events go through ``parse_event`` t
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -16,13 +15,12 @@ from typing import Any
 import aiohttp
 
 from adapters.pbx.parse import parse_event
+from adapters.pbx.reconnect import LinkState, Reconnecting
 from adapters.pbx.v2 import commands as cmd
 from adapters.pbx.v2 import socketio09 as sio
 from adapters.pbx.v2.transport import Link, LinkClosed, LinkStats, handshake, open_link
 from bot.backoff import Backoff
 from bot.errors import (
-    AuthenticationError,
-    HandshakeError,
     MalformedEvent,
     PbxCommandError,
     PbxError,
@@ -37,17 +35,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_EVENTS = {
     "calls": True, "blf": True, "registration": True, "messages": False, "callback": False, "api": False
 }
-_DOWN_ERRORS = (LinkClosed, HandshakeError, aiohttp.ClientError, OSError, TimeoutError)
+__all__ = ["DEFAULT_EVENTS", "LinkState", "PbxClient"]
 
 
-class LinkState(enum.Enum):
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
-    AUTH_FAILED = "auth_failed"
-
-
-class PbxClient(cmd.PbxCommands):
+class PbxClient(cmd.PbxCommands, Reconnecting):
     """Implements :class:`bot.ports.PbxApi`. Run :meth:`run` as a task; stop with :meth:`close`."""
 
     #: API 2.0 has every command the core knows
@@ -71,20 +62,15 @@ class PbxClient(cmd.PbxCommands):
     ) -> None:
         self.base_url, self.domain, self._key = base_url.rstrip("/"), domain, key
         self.events = {**DEFAULT_EVENTS, **(events or {})}
-        self._on_event, self._on_state = on_event, on_state
-        self.command_timeout, self.max_frame, self.stable_after = command_timeout, max_frame, stable_after
-        self.backoff = backoff or Backoff(base=0.5, cap=30.0)
-        self.auth_backoff = auth_backoff or Backoff(base=15.0, cap=300.0)
-        self.state = LinkState.DISCONNECTED
-        self.reconnects = self.events_in = self.malformed_events = 0
+        self._on_event = on_event
+        self.command_timeout, self.max_frame = command_timeout, max_frame
+        self._init_loop(on_state, backoff, auth_backoff, stable_after)
+        self.events_in = self.malformed_events = 0
         self._stats = LinkStats()
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._link: Link | None = None
         self._opening: Link | None = None  # the link of the running session, up or not yet
         self._up = asyncio.Event()
-        self._stop = asyncio.Event()
-        self._closed = False
-        self._connected_at: float | None = None
         self._subscriber: asyncio.Task[None] | None = None
 
     # --- public state -------------------------------------------------------------------------
@@ -107,30 +93,6 @@ class PbxClient(cmd.PbxCommands):
 
     # --- the connection loop ------------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Connect, and reconnect forever, until :meth:`close`."""
-        async with aiohttp.ClientSession() as session:
-            while not self._closed:
-                self._set_state(LinkState.CONNECTING)
-                try:
-                    await self._session(session)
-                    reason = "the session ended"
-                except AuthenticationError as exc:
-                    self._set_state(LinkState.AUTH_FAILED)
-                    delay = self.auth_backoff.next_delay()
-                    logger.error("%s; retry %d in %.1f s", exc, self.auth_backoff.attempt, delay)
-                    await self._sleep(delay)
-                    continue
-                except _DOWN_ERRORS as exc:
-                    reason = str(exc) or type(exc).__name__
-                except Exception as exc:  # a bug must not end the link for good: log, reconnect
-                    logger.exception("the PBX session failed unexpectedly")
-                    reason = f"unexpected {type(exc).__name__}"
-                finally:
-                    self._down()
-                if not self._closed:
-                    await self._retry(reason)
-
     async def close(self) -> None:
         """Stop :meth:`run` and end the session; in-flight commands fail."""
         self._closed = True
@@ -138,24 +100,6 @@ class PbxClient(cmd.PbxCommands):
         link = self._link or self._opening  # also a session still waiting for its CONNECT
         if link is not None:
             await link.ws.close()
-
-    async def _retry(self, reason: str) -> None:
-        loop = asyncio.get_running_loop()
-        if self._connected_at is not None and loop.time() - self._connected_at >= self.stable_after:
-            self.backoff.reset()
-        self._connected_at = None
-        delay = self.backoff.next_delay()
-        self.reconnects += 1
-        logger.warning(
-            "PBX link down (%s); reconnect attempt %d in %.1f s", reason, self.backoff.attempt, delay
-        )
-        await self._sleep(delay)
-
-    async def _sleep(self, delay: float) -> None:
-        try:
-            await asyncio.wait_for(self._stop.wait(), delay)
-        except TimeoutError:
-            pass
 
     async def _session(self, session: aiohttp.ClientSession) -> None:
         answer = await handshake(session, self.base_url, self.domain, self._key)
@@ -174,9 +118,8 @@ class PbxClient(cmd.PbxCommands):
 
     def _up_with(self, link: Link) -> None:
         self._link = link
-        self._connected_at = asyncio.get_running_loop().time()
         self._up.set()
-        self._set_state(LinkState.CONNECTED)
+        self._mark_up()
         logger.info("PBX link up (domain %s)", self.domain)
         self._subscriber = asyncio.create_task(self._resubscribe())
 
@@ -191,16 +134,6 @@ class PbxClient(cmd.PbxCommands):
                 fut.set_exception(LinkClosed("the link dropped before the reply"))
         if self.state is not LinkState.AUTH_FAILED:
             self._set_state(LinkState.DISCONNECTED)
-
-    def _set_state(self, state: LinkState) -> None:
-        if state is self.state:
-            return
-        self.state = state
-        if self._on_state is not None:
-            try:
-                self._on_state(state)
-            except Exception:
-                logger.exception("on_state callback failed")
 
     async def _resubscribe(self) -> None:
         try:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import aiohttp
 
-from adapters.pbx.v2.client import LinkState
+from adapters.pbx.reconnect import LinkState, Reconnecting
 from adapters.pbx.v2.transport import LinkClosed
 from adapters.pbx.v3 import wire
 from adapters.pbx.v3.commands import V3Commands
@@ -22,8 +22,6 @@ from adapters.pbx.v3.link import Link, open_link
 from adapters.pbx.v3.parse import is_gateway_event, parse_v3
 from bot.backoff import Backoff
 from bot.errors import (
-    AuthenticationError,
-    HandshakeError,
     MalformedEvent,
     PbxError,
     ProtocolError,
@@ -32,12 +30,11 @@ from bot.events import PbxEvent
 
 logger = logging.getLogger(__name__)
 GATEWAY_LOGGED = 5  # gateway payloads logged at INFO (their shape is not known yet)
-_DOWN_ERRORS = (LinkClosed, HandshakeError, aiohttp.ClientError, OSError, TimeoutError)
 
 __all__ = ["LinkState", "SocketClient"]
 
 
-class SocketClient(V3Commands):
+class SocketClient(V3Commands, Reconnecting):
     """Implements :class:`bot.ports.PbxApi` for 3.0 (transfer, bridge, hangup); run :meth:`run`."""
 
     def __init__(
@@ -50,20 +47,16 @@ class SocketClient(V3Commands):
     ) -> None:
         self.url, self.domain, self._key = url, domain, key
         self.events = dict(events or {"calls": True, "blf": True, "registration": True})
-        self._on_event, self._on_state = on_event, on_state
+        self._on_event = on_event
         self.command_timeout, self.ping_interval, self.dead_after = command_timeout, ping_interval, dead_after
-        self.max_frame, self.group_styles, self.stable_after = max_frame, list(group_styles), stable_after
-        self.backoff = backoff or Backoff(base=0.5, cap=30.0)
-        self.auth_backoff = auth_backoff or Backoff(base=15.0, cap=300.0)
-        self.state = LinkState.DISCONNECTED
-        self.reconnects = self.events_in = self.malformed_events = self.protocol_errors = 0
+        self.max_frame, self.group_styles = max_frame, list(group_styles)
+        self._init_loop(on_state, backoff, auth_backoff, stable_after)
+        self.events_in = self.malformed_events = self.protocol_errors = 0
         self.gateway_events = self.unknown_events = 0
         self._pending = wire.Pending()
         self._futures: dict[str, asyncio.Future[wire.Frame]] = {}
         self._link: Link | None = None
-        self._up, self._stop = asyncio.Event(), asyncio.Event()
-        self._closed = False
-        self._connected_at: float | None = None
+        self._up = asyncio.Event()
 
     # --- public state -------------------------------------------------------------------------
 
@@ -73,54 +66,12 @@ class SocketClient(V3Commands):
 
     # --- the connection loop ------------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Connect, and reconnect forever, until :meth:`close`."""
-        async with aiohttp.ClientSession() as session:
-            while not self._closed:
-                self._set_state(LinkState.CONNECTING)
-                try:
-                    await self._session(session)
-                    reason = "the session ended"
-                except AuthenticationError as exc:
-                    self._set_state(LinkState.AUTH_FAILED)
-                    delay = self.auth_backoff.next_delay()
-                    logger.error("%s; retry %d in %.1f s", exc, self.auth_backoff.attempt, delay)
-                    self._down()
-                    await self._sleep(delay)
-                    continue
-                except _DOWN_ERRORS as exc:
-                    reason = str(exc) or type(exc).__name__
-                except Exception as exc:  # a bug must not end the link for good: log, reconnect
-                    logger.exception("the PBX 3.0 session failed unexpectedly")
-                    reason = f"unexpected {type(exc).__name__}"
-                self._down()
-                if not self._closed:
-                    await self._retry(reason)
-
     async def close(self) -> None:
         """Stop :meth:`run` and end the session; in-flight commands fail."""
         self._closed = True
         self._stop.set()
         if self._link is not None:
             await self._link.ws.close()
-
-    async def _retry(self, reason: str) -> None:
-        now = asyncio.get_running_loop().time()
-        if self._connected_at is not None and now - self._connected_at >= self.stable_after:
-            self.backoff.reset()
-        self._connected_at = None
-        delay = self.backoff.next_delay()
-        self.reconnects += 1
-        logger.warning(
-            "PBX link down (%s); reconnect attempt %d in %.1f s", reason, self.backoff.attempt, delay
-        )
-        await self._sleep(delay)
-
-    async def _sleep(self, delay: float) -> None:
-        try:
-            await asyncio.wait_for(self._stop.wait(), delay)
-        except TimeoutError:
-            pass
 
     async def _session(self, session: aiohttp.ClientSession) -> None:
         link = await open_link(session, self.url, self._key, ping_interval=self.ping_interval,
@@ -144,16 +95,6 @@ class SocketClient(V3Commands):
         if self.state is not LinkState.AUTH_FAILED:
             self._set_state(LinkState.DISCONNECTED)
 
-    def _set_state(self, state: LinkState) -> None:
-        if state is self.state:
-            return
-        self.state = state
-        if self._on_state is not None:
-            try:
-                self._on_state(state)
-            except Exception:
-                logger.exception("on_state callback failed")
-
     async def _subscribe_then_up(self, link: Link) -> None:
         try:
             groups = await self.subscribe(self.events)
@@ -172,9 +113,8 @@ class SocketClient(V3Commands):
             if missing:
                 logger.warning("the PBX did not enable event groups: %s", ", ".join(missing))
         self.auth_backoff.reset()
-        self._connected_at = asyncio.get_running_loop().time()
         self._up.set()
-        self._set_state(LinkState.CONNECTED)
+        self._mark_up()
         logger.info("PBX link up (API 3.0, domain %s)", self.domain or "?")
 
     # --- incoming frames ------------------------------------------------------------------------
