@@ -211,6 +211,7 @@ async def run() -> dict[str, Any]:
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None, telegram_bot_token=SecretStr(TOKEN), telegram_api_url=api.url,
                 onpbx_domain=DOMAIN, onpbx_key=SecretStr(KEY), onpbx_url=sim.url,
+                onpbx_http_url=sim.http_url,  # the simulator's HTTP API: never the vendor's host
                 bot_language="en", bot_db=str(Path(tmp) / "bench.sqlite3"),
             )
             app = Application(settings, store)

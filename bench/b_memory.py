@@ -88,6 +88,7 @@ async def run() -> dict[str, Any]:
             with tempfile.TemporaryDirectory(prefix="onpbx-mem-") as tmp:
                 for name, extra in configs.items():
                     settings = {"onpbx_domain": DOMAIN, "onpbx_key": KEY, "onpbx_url": sim.url,
+                                "onpbx_http_url": sim.http_url,
                                 "bot_db": str(Path(tmp) / f"{name}.sqlite3"), **extra}
                     got = await _child(settings)
                     out[f"rss_start_mb_{name}"] = round(got["start"], 1)

@@ -131,7 +131,8 @@ async def _emit(sim: PbxSimulator, n_events: int, behind: Callable[[], int],
 
 async def _bot(db: str, url: str) -> tuple[Application, SqliteStore, CountingSender]:
     settings = Settings(_env_file=None, onpbx_domain=DOMAIN, onpbx_key=SecretStr(KEY),  # type: ignore[call-arg]
-                        onpbx_url=url, bot_db=db, bot_language="en", onpbx_events="calls")
+                        onpbx_url=url, onpbx_http_url=url,  # the simulator's HTTP API, same port
+                        bot_db=db, bot_language="en", onpbx_events="calls")
     store = await SqliteStore.open(db)
     for chat, exts in BINDINGS.items():
         await store.ensure_chat(chat, title=chat.chat_id, language="en", timezone="UTC")

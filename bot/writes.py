@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain import Alert, ChatRef
+from bot.domain import Alert, CallRecord, ChatRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,4 +66,11 @@ class SetSetting:
     value: str | None
 
 
-Write = Enqueue | UpsertCard | SaveCall | DeleteCall | SetSetting
+@dataclass(frozen=True, slots=True)
+class RecordCall:
+    """``Store.record_call``: a finished call's row (replaces the row of the same call id)."""
+
+    record: CallRecord
+
+
+Write = Enqueue | UpsertCard | SaveCall | DeleteCall | SetSetting | RecordCall

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.domain import Alert, AuditEntry, CallRecord, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
 from bot.errors import StorageError
-from bot.writes import DeleteCall, Enqueue, SaveCall, SetSetting, UpsertCard, Write
+from bot.writes import DeleteCall, Enqueue, RecordCall, SaveCall, SetSetting, UpsertCard, Write
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ class MemoryStore:
     # group commit ------------------------------------------------------------------------
     async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
         """Checked first, then applied without awaiting anything real: all or nothing."""
-        known = (Enqueue, UpsertCard, SaveCall, DeleteCall, SetSetting)
+        known = (Enqueue, UpsertCard, SaveCall, DeleteCall, SetSetting, RecordCall)
         for op in writes:
             if not isinstance(op, known):
                 raise StorageError(f"unknown write {type(op).__name__}")
@@ -268,6 +268,8 @@ class MemoryStore:
                 await self.save_call(op.call_id, op.snapshot, op.updated_at)
             elif isinstance(op, DeleteCall):
                 await self.delete_call(op.call_id)
+            elif isinstance(op, RecordCall):
+                await self.record_call(op.record)
             else:
                 await self.set_setting(op.key, op.value)
             results.append(None)

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from bot.domain import Alert, AuditEntry, CallRecord, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
 from bot.errors import StorageError
-from bot.writes import DeleteCall, Enqueue, SaveCall, SetSetting, UpsertCard, Write
+from bot.writes import DeleteCall, Enqueue, RecordCall, SaveCall, SetSetting, UpsertCard, Write
 from storage import sqlite_calls as calls
 from storage import sqlite_chats as chats
 from storage import sqlite_outbox as outbox
@@ -94,6 +94,8 @@ def _apply_one(db: Database, op: Write) -> bool | None:
         records.delete_call(db, op.call_id)
     elif isinstance(op, SetSetting):
         records.set_setting(db, op.key, op.value)
+    elif isinstance(op, RecordCall):
+        calls.record_call(db, op.record)
     else:
         raise StorageError(f"unknown write {type(op).__name__}")
     return None

@@ -3,7 +3,7 @@ transaction (``Store.apply``, ops in :mod:`bot.writes`).
 
 Strategy: :class:`WriteBatch` looks like the store to the router and the pipeline (``.store``):
 reads pass straight through (they see committed state only, never the batch's own pending
-writes); the five event-path writes (enqueue, upsert_card, save_call, delete_call, set_setting)
+writes); the event-path writes (enqueue, upsert_card, save_call, delete_call, set_setting, record_call)
 are recorded while a batch is open and applied by :meth:`WriteBatch.commit`. With no batch open
 a write is applied at once, as a batch of one. Inside an open batch ``enqueue`` answers True
 ("recorded"): whether the key was really new is known after the commit (its result list).
@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from bot.domain import Alert, ChatRef
+from bot.domain import Alert, CallRecord, ChatRef
 from bot.ports import Store
-from bot.writes import DeleteCall, Enqueue, SaveCall, SetSetting, UpsertCard, Write
+from bot.writes import DeleteCall, Enqueue, RecordCall, SaveCall, SetSetting, UpsertCard, Write
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class WriteBatch:
         saved three times and deleted in one batch costs one DELETE); snapshots recorded with
         :meth:`save_call_at_commit` are taken now, and skipped when there is none."""
         writes = self._writes or []
-        plain = Enqueue | UpsertCard | SetSetting
+        plain = Enqueue | UpsertCard | SetSetting | RecordCall
         last = {op.call_id: i for i, op in enumerate(writes) if not isinstance(op, plain)}
         out: list[Write] = []
         for i, op in enumerate(writes):
@@ -124,3 +124,6 @@ class WriteBatch:
 
     async def set_setting(self, key: str, value: str | None) -> None:
         await self._add(SetSetting(key, value))
+
+    async def record_call(self, record: CallRecord) -> None:
+        await self._add(RecordCall(record))

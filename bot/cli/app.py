@@ -126,7 +126,8 @@ class Application:
         self.batch = WriteBatch(store)  # the event path's group commit (bot/alerts/batch.py)
         self.router: AlertRouter = LedgerRouter(self.batch.store, self.ledger, on_uncertain=self._uncertain)
         self._names: dict[str, str] = {}  # extension -> its owner's name, from user lists
-        self.followups = FollowUps(store, country=settings.bot_country,
+        #: follow-ups write through the batch: a finished call's row joins its batch's transaction
+        self.followups = FollowUps(self.batch.store, country=settings.bot_country,
                                    window_h=settings.bot_resolve_window_h, names=self.extension_name)
         self.worker = DeliveryWorker(store, {}, Renderer(settings.bot_country), clock=clock)
         self.pipeline = EventPipeline(

@@ -3,13 +3,15 @@ or nothing. Each test runs against every store (see conftest ``store``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
+from bot.domain import CallRecord
 from bot.errors import StorageError
 from bot.ports import Store
-from bot.writes import DeleteCall, Enqueue, SaveCall, SetSetting, UpsertCard
+from bot.writes import DeleteCall, Enqueue, RecordCall, SaveCall, SetSetting, UpsertCard
 from tests.storage.samples import SL, TG, card, missed
 
 pytestmark = pytest.mark.timeout(20)
@@ -47,3 +49,15 @@ async def test_apply_is_all_or_nothing(store: Store) -> None:
     assert await store.due(10.0) == []
     assert await store.load_calls() == []
     assert await store.apply([Enqueue("k1", TG, missed("a1"), 1.0)]) == [True]  # the key stayed free
+
+
+async def test_apply_records_finished_calls_with_the_batch(store: Store) -> None:
+    """Follow-ups write a finished call's row through the batch: one transaction with the rest."""
+    first = CallRecord("c1", 1_000, "in", "79161234567", "201", "+79161234567", verdict="missed")
+    resolved = dataclasses.replace(first, resolution="callback", resolved_by="201", resolved_ms=2_000)
+    assert await store.apply([RecordCall(first), RecordCall(resolved), SetSetting("s", "v")]) == [None] * 3
+    assert await store.calls_between(0, 10_000) == [resolved]  # the later row of a call replaces it
+    bad: Any = object()
+    with pytest.raises(StorageError):
+        await store.apply([RecordCall(dataclasses.replace(first, call_id="c2")), bad])
+    assert [r.call_id for r in await store.calls_between(0, 10_000)] == ["c1"]  # all or nothing
