@@ -20,7 +20,6 @@ from adapters.pbx.http.wire import history_page
 from bot.alerts import AlertRouter
 from bot.domain import ChatRef, HistoryRecord, MissedCall
 from bot.history import HistorySettler, LiveCall, LiveLedger, settle
-from bot.phone import number_key
 from storage.sqlite import SqliteStore
 
 N = 10_000
@@ -65,7 +64,7 @@ def _ledger(records: list[HistoryRecord]) -> LiveLedger:
         verdict = "missed" if r.missed else "answered"
         m = MissedCall(r.uuid, r.caller_number, "", r.extensions, r.destination, "", r.start_s * 1000,
                        r.end_s * 1000, "") if r.missed else None
-        ledger.add(LiveCall(r.uuid, number_key(r.caller_number, "RU"), r.destination, r.start_s,
+        ledger.add(LiveCall(r.uuid, r.caller_number, r.destination, r.start_s,
                             verdict, r.missed, missed=m))  # type: ignore[arg-type]
     return ledger
 

@@ -72,3 +72,13 @@ def number_key(number: str, country: str) -> str:
         if parsed is not None:
             return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
     return digits
+
+
+def number_tail(number: str) -> str:
+    """A cheap bucket for a caller number (its last 7 digits); "" for a hidden caller. Numbers in
+    one bucket are compared exactly with :func:`number_key` only when their strings differ."""
+    if number.isascii() and number.isdigit():
+        return number[-7:]
+    s = number.strip()
+    digits = s[1:] if s.startswith("+") else s
+    return digits[-7:] if digits.isascii() and digits.isdigit() else ""

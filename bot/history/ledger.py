@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.domain import MissedCall
-from bot.phone import number_key
 from bot.tracking import CallUpdate
 
 Verdict = Literal["missed", "answered", "uncertain"]
@@ -24,7 +23,7 @@ class LiveCall:
     ``missed``: that alert's content (kept to update an uncertain alert later)."""
 
     call_id: str
-    caller_key: str
+    caller: str  # as the PBX sent it; matched by bot.phone.number_key only when a history pass needs it
     destination: str
     start_s: float
     verdict: Verdict
@@ -46,12 +45,12 @@ class LiveLedger:
         known = self._calls.get(card.call_id)
         if missed is not None:
             verdict: Verdict = "uncertain" if missed.uncertain else "missed"
-            caller = number_key(missed.caller_number, self._country)
+            caller = missed.caller_number
             was_alerted = alerted or bool(known and known.alerted)
             call = LiveCall(missed.call_id, caller, missed.destination, missed.started_ms / 1000, verdict,
                             was_alerted, missed.pbx_id, missed)  # fmt: skip
         elif update.finished and known is None:
-            call = LiveCall(card.call_id, number_key(card.caller_number, self._country), card.callee,
+            call = LiveCall(card.call_id, card.caller_number, card.callee,
                             card.started_ms / 1000, "answered")  # fmt: skip
         else:
             return None

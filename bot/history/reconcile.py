@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from bot.domain import HistoryRecord, MissedCall
 from bot.history.ledger import LiveCall, Verdict
-from bot.phone import number_key
+from bot.phone import number_key, number_tail
 
 MATCH_WINDOW_S = 5.0
 
@@ -62,13 +62,14 @@ def missed_from(record: HistoryRecord, backfill: str) -> MissedCall:
 class _Index:
     def __init__(self, live: list[LiveCall]) -> None:
         self.by_id: dict[str, LiveCall] = {}
-        self.by_caller: dict[str, list[LiveCall]] = defaultdict(list)
+        self.by_tail: dict[str, list[LiveCall]] = defaultdict(list)  # cheap bucket, exact key later
         for call in live:
             self.by_id[call.call_id] = call
             if call.pbx_id:
                 self.by_id.setdefault(call.pbx_id, call)
-            if call.caller_key:
-                self.by_caller[call.caller_key].append(call)
+            tail = number_tail(call.caller)
+            if tail:
+                self.by_tail[tail].append(call)
 
     def match(self, record: HistoryRecord, country: str) -> LiveCall | None:
         exact = self.by_id.get(record.uuid)
@@ -77,10 +78,11 @@ class _Index:
         key = number_key(record.caller_number, country)
         near = [
             c
-            for c in self.by_caller.get(key, [])
+            for c in self.by_tail.get(number_tail(record.caller_number), [])
             if key
             and c.destination == record.destination
             and abs(c.start_s - record.start_s) <= MATCH_WINDOW_S
+            and number_key(c.caller, country) == key
         ]
         return min(near, key=lambda c: abs(c.start_s - record.start_s), default=None)
 

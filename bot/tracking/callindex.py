@@ -13,21 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.events import ChannelCreate
-from bot.phone import is_extension, number_key
+from bot.phone import is_extension, number_key, number_tail
 from bot.tracking.callstate import GROUP_WINDOW_MS, TrackedCall
 
 #: dialplan applications that hand a live call to someone else (the next leg of its caller joins)
 TRANSFER_APPS = frozenset({"transfer", "att_xfer", "blind_xfer", "deflect", "redirect", "uuid_transfer"})
 
 
-def tail(number: str) -> str:
-    """A cheap bucket for a caller number (its last 7 digits); "" for a hidden caller. Calls in
-    one bucket are compared exactly by ``number_key`` only when their strings differ."""
-    if number.isascii() and number.isdigit():
-        return number[-7:]
-    s = number.strip()
-    digits = s[1:] if s.startswith("+") else s
-    return digits[-7:] if digits.isascii() and digits.isdigit() else ""
+tail = number_tail  # the bucket of a caller number (bot.phone)
 
 
 class CallIndex:
