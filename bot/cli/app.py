@@ -206,6 +206,7 @@ class Application:
             self.pbx = self._pbx_link(api, self._queue_event)
             self.pbx_api.socket = self.pbx
         logger.info("PBX: WebSockets API %s.0 at %s", api, pbx_choice.url_of(self.settings, api))
+
     def extension_name(self, ext: str) -> str:
         """The extension's name from presence, else from the last user list that named it (a
         phone that is offline now keeps its owner's name); "" when unknown."""
