@@ -1,6 +1,8 @@
 """Plays a call flow (tests/flows/*.json) through the real event pipeline on a SQLite file.
 
-Every event goes through the real parser (``adapters.pbx.parse``), the real CallTracker,
+Every event goes through the real parser of the chosen PBX API (``api="2"`` or ``"3"``, see
+:mod:`tests.flows.wire`; on 3.0 the tracker waits ``CALL_END_WAIT_S`` for the PBX's ``call_end``
+as the app does, and the flow runs that much longer so a wait resolves), the real CallTracker,
 RegistrationTracker, AlertRouter and EventPipeline, on a fake clock ticked every second like the
 app does. Link markers become :class:`LinkChange` signals and drop the events inside the gap;
 a ``restart`` marker builds a new pipeline from the same SQLite file and tells it the stream had a
@@ -13,25 +15,36 @@ every decision survives the snapshot.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters.pbx.parse import parse_event, parse_user_list
+from adapters.pbx.parse import parse_user_list
 from adapters.pbx.simulator.flow import Flow
+from bot.alerts.batch import WriteBatch
 from bot.alerts.pipeline import EventPipeline
 from bot.alerts.router import AlertRouter
+from bot.cli.app import CALL_END_WAIT_S
 from bot.domain import Alert, CallCard, ChatRef, MissedCall, OutboxEntry, RegistrationChange, SipUser
 from bot.errors import StorageError
 from bot.tracking import CallTracker, LinkChange, Presence, RegistrationTracker
+from bot.writes import Write
 from storage.sqlite import SqliteStore
+from tests.flows.wire import Wire
 
 T0 = 1_700_000_000.0
 
 
 class FlowStore(SqliteStore):
-    """The real SQLite store whose outbox refuses writes while ``down`` (a flow's store markers)."""
+    """The real SQLite store that refuses the event path's writes while ``down`` (a flow's store
+    markers): the group commit (``apply``, how the pipeline writes) and a lone ``enqueue``."""
 
     down = False
+
+    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+        if self.down:
+            raise StorageError("database is locked")
+        return await super().apply(writes)
 
     async def enqueue(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> bool:
         if self.down:
@@ -51,16 +64,20 @@ def chat_ref(name: str) -> ChatRef:
     return ChatRef("telegram", f"flow-{name}")
 
 
-def pipeline(store: SqliteStore, clock: FlowClock) -> EventPipeline:
+def pipeline(store: SqliteStore, clock: FlowClock, api: str = "2") -> EventPipeline:
+    """Wired as ``bot/cli/app.py`` does: the router writes through the pipeline's group commit."""
     regs = RegistrationTracker(clock=clock)
+    wait_s = CALL_END_WAIT_S if api == "3" else 0.0
+    batch = WriteBatch(store)
     return EventPipeline(
         store,
-        tracker=CallTracker(clock=clock, country="RU"),
+        tracker=CallTracker(clock=clock, country="RU", call_end_wait_s=wait_s),
         registrations=regs,
         presence=Presence(regs),
-        router=AlertRouter(store, cache_ttl_s=0),
+        router=AlertRouter(batch.store, cache_ttl_s=0),
         clock=clock,
         enqueue_retry_s=(),
+        batch=batch,
     )
 
 
@@ -97,11 +114,15 @@ class PhoneBook:
         return parse_user_list(listed)
 
 
-async def play(flow: Flow, db: Path, restart_before: int | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Run the flow; returns the alerts queued per chat, projected as the flow's ``expect``.
-    Like the app, every connect (link up, restart) awaits the phone list: at the flow's next
+async def play(
+    flow: Flow, db: Path, restart_before: int | None = None, api: str = "2"
+) -> dict[str, list[dict[str, Any]]]:
+    """Run the flow on PBX API ``api``; returns the alerts queued per chat, projected as the
+    flow's ``expect``. ``restart_before == len(steps)`` restarts after the last step. Like the app, every
+    connect (link up, restart) awaits the phone list: at the flow's next
     ``seed`` marker if it has any, else at once."""
     clock, book = FlowClock(), PhoneBook()
+    wire = Wire(api, flow, lambda: int((clock.t + flow.pbx_clock_offset_s) * 1000))
     waits_for_seed = any(step.marker == "seed" for step in flow.steps)
     store = await FlowStore.open(str(db))
 
@@ -112,13 +133,13 @@ async def play(flow: Flow, db: Path, restart_before: int | None = None) -> dict[
 
     try:
         await setup_chats(store, flow)
-        pipe = pipeline(store, clock)
+        pipe = pipeline(store, clock, api)
         await pipe.restore()
         down = False
         for i, step in enumerate(flow.steps):
             await advance(pipe, clock, T0 + step.at)
             if i == restart_before:  # seamless: nothing lost, the phone list comes at once
-                pipe = pipeline(store, clock)
+                pipe = pipeline(store, clock, api)
                 await pipe.restore()
                 pipe.begin_seed()
                 await pipe.seed_users(book.users(clock.t))
@@ -128,7 +149,7 @@ async def play(flow: Flow, db: Path, restart_before: int | None = None) -> dict[
                 if not down:
                     await connected(pipe)
             elif step.marker == "restart":
-                pipe = pipeline(store, clock)
+                pipe = pipeline(store, clock, api)
                 await pipe.restore()
                 await pipe.handle(LinkChange(up=False))
                 if not down:
@@ -141,9 +162,14 @@ async def play(flow: Flow, db: Path, restart_before: int | None = None) -> dict[
             elif step.name:
                 if step.name == "registration":
                     book.saw(step.payload, clock.t)
+                events = wire.events(step)  # the PBX sends them, gap or not
                 if not down:
-                    await pipe.handle(parse_event(step.name, step.payload))
-        await advance(pipe, clock, T0 + flow.end_at)
+                    for event in events:
+                        await pipe.handle(event)
+        if restart_before == len(flow.steps):
+            pipe = pipeline(store, clock, api)
+            await pipe.restore()
+        await advance(pipe, clock, T0 + flow.end_at + (CALL_END_WAIT_S + 1 if api == "3" else 0))
         return {name: [project(e) for e in await store.pending_for_chat(chat_ref(name))]
                 for name in flow.chats}  # fmt: skip
     finally:

@@ -25,10 +25,17 @@ the simulator plays neither). ``end_at`` is how long the flow runs (ticks includ
 ``from``, ``rang``, ``ring_s`` and optional ``internal``/``uncertain``), a registration (``reg``,
 ``online``, ``flaps`` if > 1) or, for chats with ``alert_calls``, a call card's last state
 (``card``, ``direction``, ``phase``, ``missed``).
+
+Every flow runs on both PBX APIs (tests/flows): as written through the 2.0 parser, and translated
+by the simulator's :class:`~adapters.pbx.simulator.v3_wire.V3Translator` (``call_uuid``,
+``call_end``) through the 3.0 parser; both must give ``expect``. ``"apis": ["2"]`` with
+``"apis_why": "..."`` limits a flow that 3.0 cannot express; ``"expect_api": {"3": {...},
+"why": "..."}`` gives one API its own expected alerts where its PBX decides differently.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -57,6 +64,14 @@ class Flow:
     steps: tuple[FlowStep, ...]
     end_at: float
     expect: dict[str, list[dict[str, Any]]]
+    stamp_unit: str = "ms"
+    pbx_clock_offset_s: float = 0.0
+    apis: tuple[str, ...] = ("2", "3")  # the PBX APIs the flow can be played on
+    expect_api: dict[str, dict[str, list[dict[str, Any]]]] = dataclasses.field(default_factory=dict)
+
+    def expected(self, api: str) -> dict[str, list[dict[str, Any]]]:
+        """The alerts expected on PBX API ``api`` ("2" or "3")."""
+        return self.expect_api.get(api, self.expect)
 
 
 def is_flow(obj: Any) -> bool:
@@ -115,7 +130,14 @@ def parse_flow(obj: Any, name: str, t0_s: float) -> Flow:
     chats = obj.get("chats", {})
     if not isinstance(expect, dict) or not isinstance(chats, dict) or set(expect) - set(chats):
         raise ScenarioError(f"flow {name}: expect names chats that are not in chats")
-    return Flow(name, str(obj.get("title", name)), chats, tuple(steps), end_at, expect)
+    apis, expect_api = tuple(obj.get("apis", ("2", "3"))), obj.get("expect_api", {})
+    if apis != ("2", "3") and not obj.get("apis_why"):
+        raise ScenarioError(f'flow {name}: "apis" needs "apis_why", the reason')
+    if expect_api and not expect_api.get("why"):
+        raise ScenarioError(f'flow {name}: "expect_api" needs "why", the reason')
+    return Flow(name, str(obj.get("title", name)), chats, tuple(steps), end_at, expect,
+                str(obj.get("stamp_unit", "ms")), float(obj.get("pbx_clock_offset_s", 0)), apis,
+                {k: v for k, v in expect_api.items() if k in ("2", "3")})
 
 
 def delivered(flow: Flow) -> list[FlowStep]:
