@@ -23,9 +23,20 @@ from adapters.pbx.parse import parse_user_list
 from adapters.pbx.simulator.flow import Flow
 from bot.alerts.batch import WriteBatch
 from bot.alerts.pipeline import EventPipeline
+from bot.alerts.render import Renderer
+from bot.alerts.resolve import FollowUps
 from bot.alerts.router import AlertRouter
 from bot.cli.app import CALL_END_WAIT_S
-from bot.domain import Alert, CallCard, ChatRef, MissedCall, OutboxEntry, RegistrationChange, SipUser
+from bot.domain import (
+    Alert,
+    CallCard,
+    ChatRef,
+    ChatSettings,
+    MissedCall,
+    OutboxEntry,
+    RegistrationChange,
+    SipUser,
+)
 from bot.errors import StorageError
 from bot.tracking import CallTracker, LinkChange, Presence, RegistrationTracker
 from bot.writes import Write
@@ -64,8 +75,11 @@ def chat_ref(name: str) -> ChatRef:
     return ChatRef("telegram", f"flow-{name}")
 
 
-def pipeline(store: SqliteStore, clock: FlowClock, api: str = "2") -> EventPipeline:
-    """Wired as ``bot/cli/app.py`` does: the router writes through the pipeline's group commit."""
+def pipeline(
+    store: SqliteStore, clock: FlowClock, api: str = "2", followups: FollowUps | None = None
+) -> EventPipeline:
+    """Wired as ``bot/cli/app.py`` does: the router writes through the pipeline's group commit,
+    finished calls go to ``followups`` (missed-call resolution, on the store itself)."""
     regs = RegistrationTracker(clock=clock)
     wait_s = CALL_END_WAIT_S if api == "3" else 0.0
     batch = WriteBatch(store)
@@ -78,6 +92,7 @@ def pipeline(store: SqliteStore, clock: FlowClock, api: str = "2") -> EventPipel
         clock=clock,
         enqueue_retry_s=(),
         batch=batch,
+        followups=followups,
     )
 
 
@@ -131,15 +146,23 @@ async def play(
         if not waits_for_seed:
             await pipe.seed_users(book.users(clock.t))
 
+    followups = FollowUps(store)
+
+    def new_process() -> EventPipeline:  # a (re)started bot: new trackers and follow-ups, same file
+        nonlocal followups
+        followups = FollowUps(store, country="RU", window_h=flow.resolve_window_h,
+                              names=lambda ext: flow.names.get(ext, ""))  # fmt: skip
+        return pipeline(store, clock, api, followups)
+
     try:
         await setup_chats(store, flow)
-        pipe = pipeline(store, clock, api)
+        pipe = new_process()
         await pipe.restore()
         down = False
         for i, step in enumerate(flow.steps):
             await advance(pipe, clock, T0 + step.at)
             if i == restart_before:  # seamless: nothing lost, the phone list comes at once
-                pipe = pipeline(store, clock, api)
+                pipe = new_process()
                 await pipe.restore()
                 pipe.begin_seed()
                 await pipe.seed_users(book.users(clock.t))
@@ -149,7 +172,7 @@ async def play(
                 if not down:
                     await connected(pipe)
             elif step.marker == "restart":
-                pipe = pipeline(store, clock, api)
+                pipe = new_process()
                 await pipe.restore()
                 await pipe.handle(LinkChange(up=False))
                 if not down:
@@ -157,6 +180,8 @@ async def play(
                     await connected(pipe)
             elif step.marker == "seed":
                 await pipe.seed_users(book.users(clock.t))
+            elif step.marker == "done":
+                await followups.mark_done(str(step.payload["call"]), str(step.payload["by"]), clock.t)
             elif step.marker in ("store_down", "store_up"):
                 store.down = step.marker == "store_down"
             elif step.name:
@@ -167,11 +192,15 @@ async def play(
                     for event in events:
                         await pipe.handle(event)
         if restart_before == len(flow.steps):
-            pipe = pipeline(store, clock, api)
+            pipe = new_process()
             await pipe.restore()
         await advance(pipe, clock, T0 + flow.end_at + (CALL_END_WAIT_S + 1 if api == "3" else 0))
-        return {name: [project(e) for e in await store.pending_for_chat(chat_ref(name))]
-                for name in flow.chats}  # fmt: skip
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name in flow.chats:
+            chat = await store.get_chat(chat_ref(name))
+            assert chat is not None
+            out[name] = [project(e, chat) for e in await store.pending_for_chat(chat_ref(name))]
+        return out
     finally:
         await store.close()
 
@@ -186,8 +215,10 @@ async def advance(pipe: EventPipeline, clock: FlowClock, to: float) -> None:
     clock.t = max(clock.t, to)
 
 
-def project(entry: OutboxEntry) -> dict[str, Any]:
-    """An outbox entry as the flow files write expected alerts (defaults left out)."""
+def project(entry: OutboxEntry, chat: ChatSettings | None = None) -> dict[str, Any]:
+    """An outbox entry as the flow files write expected alerts (defaults left out); a missed call's
+    follow-up lines (✅ resolved, ↩ tried) as the chat's final edited text shows them (given the
+    chat's settings)."""
     alert = entry.alert
     if isinstance(alert, MissedCall):
         out: dict[str, Any] = {"call": alert.call_id, "from": alert.caller_number,
@@ -198,6 +229,9 @@ def project(entry: OutboxEntry) -> dict[str, Any]:
             out["internal"] = True
         if alert.uncertain:
             out["uncertain"] = True
+        if chat is not None and (alert.resolution or alert.tries):
+            text = Renderer("RU").render(alert, chat).text
+            out["followup"] = [line for line in text.splitlines() if line[:1] in "✅↩"]
         return out
     if isinstance(alert, RegistrationChange):
         reg: dict[str, Any] = {"reg": alert.ext, "online": alert.online}
