@@ -377,6 +377,10 @@ class CallTracker:
 
     # --- bookkeeping --------------------------------------------------------------------------
 
+    def call_of(self, uuid: str) -> str | None:
+        """The id of the call live leg ``uuid`` belongs to (None for an unknown leg)."""
+        return self._leg_call.get(uuid)
+
     def _touch(self, call: TrackedCall) -> None:
         if call.gap_since is not None:  # heard from after the gap: still alive
             call.gap_since = None

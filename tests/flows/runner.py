@@ -1,6 +1,8 @@
 """Plays a call flow (tests/flows/*.json) through the real event pipeline on a SQLite file.
 
-Every event goes through the real parser (``adapters.pbx.parse``), the real CallTracker,
+Every event goes through the real parser of the chosen PBX API (``api="2"`` or ``"3"``, see
+:mod:`tests.flows.wire`; on 3.0 the tracker waits ``CALL_END_WAIT_S`` for the PBX's ``call_end``
+as the app does, and the flow runs that much longer so a wait resolves), the real CallTracker,
 RegistrationTracker, AlertRouter and EventPipeline, on a fake clock ticked every second like the
 app does. Link markers become :class:`LinkChange` signals and drop the events inside the gap;
 a ``restart`` marker builds a new pipeline from the same SQLite file and tells it the stream had a
@@ -13,25 +15,47 @@ every decision survives the snapshot.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters.pbx.parse import parse_event, parse_user_list
+from adapters.pbx.parse import parse_user_list
 from adapters.pbx.simulator.flow import Flow
+from bot.alerts.batch import WriteBatch
 from bot.alerts.pipeline import EventPipeline
+from bot.alerts.render import Renderer
+from bot.alerts.resolve import FollowUps
 from bot.alerts.router import AlertRouter
-from bot.domain import Alert, CallCard, ChatRef, MissedCall, OutboxEntry, RegistrationChange, SipUser
+from bot.cli.app import CALL_END_WAIT_S
+from bot.domain import (
+    Alert,
+    CallCard,
+    ChatRef,
+    ChatSettings,
+    MissedCall,
+    OutboxEntry,
+    RegistrationChange,
+    SipUser,
+)
 from bot.errors import StorageError
 from bot.tracking import CallTracker, LinkChange, Presence, RegistrationTracker
+from bot.writes import Write
 from storage.sqlite import SqliteStore
+from tests.flows.wire import Wire
 
 T0 = 1_700_000_000.0
 
 
 class FlowStore(SqliteStore):
-    """The real SQLite store whose outbox refuses writes while ``down`` (a flow's store markers)."""
+    """The real SQLite store that refuses the event path's writes while ``down`` (a flow's store
+    markers): the group commit (``apply``, how the pipeline writes) and a lone ``enqueue``."""
 
     down = False
+
+    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+        if self.down:
+            raise StorageError("database is locked")
+        return await super().apply(writes)
 
     async def enqueue(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> bool:
         if self.down:
@@ -51,16 +75,24 @@ def chat_ref(name: str) -> ChatRef:
     return ChatRef("telegram", f"flow-{name}")
 
 
-def pipeline(store: SqliteStore, clock: FlowClock) -> EventPipeline:
+def pipeline(
+    store: SqliteStore, clock: FlowClock, api: str = "2", followups: FollowUps | None = None
+) -> EventPipeline:
+    """Wired as ``bot/cli/app.py`` does: the router writes through the pipeline's group commit,
+    finished calls go to ``followups`` (missed-call resolution, on the store itself)."""
     regs = RegistrationTracker(clock=clock)
+    wait_s = CALL_END_WAIT_S if api == "3" else 0.0
+    batch = WriteBatch(store)
     return EventPipeline(
         store,
-        tracker=CallTracker(clock=clock, country="RU"),
+        tracker=CallTracker(clock=clock, country="RU", call_end_wait_s=wait_s),
         registrations=regs,
         presence=Presence(regs),
-        router=AlertRouter(store, cache_ttl_s=0),
+        router=AlertRouter(batch.store, cache_ttl_s=0),
         clock=clock,
         enqueue_retry_s=(),
+        batch=batch,
+        followups=followups,
     )
 
 
@@ -97,11 +129,15 @@ class PhoneBook:
         return parse_user_list(listed)
 
 
-async def play(flow: Flow, db: Path, restart_before: int | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Run the flow; returns the alerts queued per chat, projected as the flow's ``expect``.
-    Like the app, every connect (link up, restart) awaits the phone list: at the flow's next
+async def play(
+    flow: Flow, db: Path, restart_before: int | None = None, api: str = "2"
+) -> dict[str, list[dict[str, Any]]]:
+    """Run the flow on PBX API ``api``; returns the alerts queued per chat, projected as the
+    flow's ``expect``. ``restart_before == len(steps)`` restarts after the last step. Like the app, every
+    connect (link up, restart) awaits the phone list: at the flow's next
     ``seed`` marker if it has any, else at once."""
     clock, book = FlowClock(), PhoneBook()
+    wire = Wire(api, flow, lambda: int((clock.t + flow.pbx_clock_offset_s) * 1000))
     waits_for_seed = any(step.marker == "seed" for step in flow.steps)
     store = await FlowStore.open(str(db))
 
@@ -110,15 +146,23 @@ async def play(flow: Flow, db: Path, restart_before: int | None = None) -> dict[
         if not waits_for_seed:
             await pipe.seed_users(book.users(clock.t))
 
+    followups = FollowUps(store)
+
+    def new_process() -> EventPipeline:  # a (re)started bot: new trackers and follow-ups, same file
+        nonlocal followups
+        followups = FollowUps(store, country="RU", window_h=flow.resolve_window_h,
+                              names=lambda ext: flow.names.get(ext, ""))  # fmt: skip
+        return pipeline(store, clock, api, followups)
+
     try:
         await setup_chats(store, flow)
-        pipe = pipeline(store, clock)
+        pipe = new_process()
         await pipe.restore()
         down = False
         for i, step in enumerate(flow.steps):
             await advance(pipe, clock, T0 + step.at)
             if i == restart_before:  # seamless: nothing lost, the phone list comes at once
-                pipe = pipeline(store, clock)
+                pipe = new_process()
                 await pipe.restore()
                 pipe.begin_seed()
                 await pipe.seed_users(book.users(clock.t))
@@ -128,7 +172,7 @@ async def play(flow: Flow, db: Path, restart_before: int | None = None) -> dict[
                 if not down:
                     await connected(pipe)
             elif step.marker == "restart":
-                pipe = pipeline(store, clock)
+                pipe = new_process()
                 await pipe.restore()
                 await pipe.handle(LinkChange(up=False))
                 if not down:
@@ -136,16 +180,27 @@ async def play(flow: Flow, db: Path, restart_before: int | None = None) -> dict[
                     await connected(pipe)
             elif step.marker == "seed":
                 await pipe.seed_users(book.users(clock.t))
+            elif step.marker == "done":
+                await followups.mark_done(str(step.payload["call"]), str(step.payload["by"]), clock.t)
             elif step.marker in ("store_down", "store_up"):
                 store.down = step.marker == "store_down"
             elif step.name:
                 if step.name == "registration":
                     book.saw(step.payload, clock.t)
+                events = wire.events(step)  # the PBX sends them, gap or not
                 if not down:
-                    await pipe.handle(parse_event(step.name, step.payload))
-        await advance(pipe, clock, T0 + flow.end_at)
-        return {name: [project(e) for e in await store.pending_for_chat(chat_ref(name))]
-                for name in flow.chats}  # fmt: skip
+                    for event in events:
+                        await pipe.handle(event)
+        if restart_before == len(flow.steps):
+            pipe = new_process()
+            await pipe.restore()
+        await advance(pipe, clock, T0 + flow.end_at + (CALL_END_WAIT_S + 1 if api == "3" else 0))
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name in flow.chats:
+            chat = await store.get_chat(chat_ref(name))
+            assert chat is not None
+            out[name] = [project(e, chat) for e in await store.pending_for_chat(chat_ref(name))]
+        return out
     finally:
         await store.close()
 
@@ -160,8 +215,10 @@ async def advance(pipe: EventPipeline, clock: FlowClock, to: float) -> None:
     clock.t = max(clock.t, to)
 
 
-def project(entry: OutboxEntry) -> dict[str, Any]:
-    """An outbox entry as the flow files write expected alerts (defaults left out)."""
+def project(entry: OutboxEntry, chat: ChatSettings | None = None) -> dict[str, Any]:
+    """An outbox entry as the flow files write expected alerts (defaults left out); a missed call's
+    follow-up lines (✅ resolved, ↩ tried) as the chat's final edited text shows them (given the
+    chat's settings)."""
     alert = entry.alert
     if isinstance(alert, MissedCall):
         out: dict[str, Any] = {"call": alert.call_id, "from": alert.caller_number,
@@ -172,6 +229,9 @@ def project(entry: OutboxEntry) -> dict[str, Any]:
             out["internal"] = True
         if alert.uncertain:
             out["uncertain"] = True
+        if chat is not None and (alert.resolution or alert.tries):
+            text = Renderer("RU").render(alert, chat).text
+            out["followup"] = [line for line in text.splitlines() if line[:1] in "✅↩"]
         return out
     if isinstance(alert, RegistrationChange):
         reg: dict[str, Any] = {"reg": alert.ext, "online": alert.online}

@@ -19,16 +19,29 @@ on a PBX clock ``pbx_clock_offset_s`` ahead of the local one. ``link`` markers b
 events inside it happened at the PBX but never reached the bot. ``restart`` restarts the bot (a gap
 of no length). ``{"seed": true}`` is when the phone list (``user_list``: every device the PBX has
 registered) arrives after a (re)connect, if not at once;
-``{"store": "down"}`` / ``"up"`` make the bot's outbox refuse writes for a while (test runner only;
-the simulator plays neither). ``end_at`` is how long the flow runs (ticks included).
+``{"store": "down"}`` / ``"up"`` make the bot's outbox refuse writes for a while, and
+``{"done": "A", "by": "Anna"}`` is a person pressing Done on call A's missed-call alert (test runner
+only; the simulator plays none of them). ``end_at`` is how long the flow runs (ticks included).
 ``expect`` lists per chat the alerts in the order they are queued: a missed call (``call``,
 ``from``, ``rang``, ``ring_s`` and optional ``internal``/``uncertain``), a registration (``reg``,
 ``online``, ``flaps`` if > 1) or, for chats with ``alert_calls``, a call card's last state
-(``card``, ``direction``, ``phase``, ``missed``).
+(``card``, ``direction``, ``phase``, ``missed``). A missed call's alert that a later call resolved
+(issue #13: callback, called again, Done) or that someone tried to call back also lists its final
+text's follow-up lines: ``"followup": ["✅ Called back by 201 (Anna) at 22:18, talked 1:00"]``.
+``"names": {"201": "Anna"}`` are the extensions' owners (the PBX's user list), and
+``"resolve_window_h"`` the window a missed call can be resolved in (``BOT_RESOLVE_WINDOW_H``,
+default 24).
+
+Every flow runs on both PBX APIs (tests/flows): as written through the 2.0 parser, and translated
+by the simulator's :class:`~adapters.pbx.simulator.v3_wire.V3Translator` (``call_uuid``,
+``call_end``) through the 3.0 parser; both must give ``expect``. ``"apis": ["2"]`` with
+``"apis_why": "..."`` limits a flow that 3.0 cannot express; ``"expect_api": {"3": {...},
+"why": "..."}`` gives one API its own expected alerts where its PBX decides differently.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -37,7 +50,7 @@ from typing import Any
 
 from adapters.pbx.simulator.scenario import Scenario, ScenarioError, ScenarioStep
 
-MARKERS = ("down", "up", "restart", "seed", "store_down", "store_up")
+MARKERS = ("down", "up", "restart", "seed", "store_down", "store_up", "done")
 _UNITS = {"s": 1, "ms": 1000, "us": 1_000_000}
 
 
@@ -57,6 +70,16 @@ class Flow:
     steps: tuple[FlowStep, ...]
     end_at: float
     expect: dict[str, list[dict[str, Any]]]
+    stamp_unit: str = "ms"
+    pbx_clock_offset_s: float = 0.0
+    apis: tuple[str, ...] = ("2", "3")  # the PBX APIs the flow can be played on
+    expect_api: dict[str, dict[str, list[dict[str, Any]]]] = dataclasses.field(default_factory=dict)
+    names: dict[str, str] = dataclasses.field(default_factory=dict)  # extension -> its owner
+    resolve_window_h: float = 24.0
+
+    def expected(self, api: str) -> dict[str, list[dict[str, Any]]]:
+        """The alerts expected on PBX API ``api`` ("2" or "3")."""
+        return self.expect_api.get(api, self.expect)
 
 
 def is_flow(obj: Any) -> bool:
@@ -91,6 +114,8 @@ def parse_flow(obj: Any, name: str, t0_s: float) -> Flow:
             steps.append(FlowStep(at, "", {}, "restart"))
         elif raw.get("seed") is True:
             steps.append(FlowStep(at, "", {}, "seed"))
+        elif isinstance(raw.get("done"), str):
+            steps.append(FlowStep(at, "", {"call": raw["done"], "by": str(raw.get("by", ""))}, "done"))
         elif raw.get("store") in ("down", "up"):
             steps.append(FlowStep(at, "", {}, f"store_{raw['store']}"))
         elif raw.get("link") in ("down", "up"):
@@ -115,7 +140,25 @@ def parse_flow(obj: Any, name: str, t0_s: float) -> Flow:
     chats = obj.get("chats", {})
     if not isinstance(expect, dict) or not isinstance(chats, dict) or set(expect) - set(chats):
         raise ScenarioError(f"flow {name}: expect names chats that are not in chats")
-    return Flow(name, str(obj.get("title", name)), chats, tuple(steps), end_at, expect)
+    apis, expect_api = tuple(obj.get("apis", ("2", "3"))), obj.get("expect_api", {})
+    if apis != ("2", "3") and not obj.get("apis_why"):
+        raise ScenarioError(f'flow {name}: "apis" needs "apis_why", the reason')
+    if expect_api and not expect_api.get("why"):
+        raise ScenarioError(f'flow {name}: "expect_api" needs "why", the reason')
+    return Flow(
+        name,
+        str(obj.get("title", name)),
+        chats,
+        tuple(steps),
+        end_at,
+        expect,
+        str(obj.get("stamp_unit", "ms")),
+        float(obj.get("pbx_clock_offset_s", 0)),
+        apis,
+        {k: v for k, v in expect_api.items() if k in ("2", "3")},
+        {str(k): str(v) for k, v in obj.get("names", {}).items()},
+        float(obj.get("resolve_window_h", 24)),
+    )
 
 
 def delivered(flow: Flow) -> list[FlowStep]:
