@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from bot.domain import Button, MissedCall
 from bot.i18n import register, t
+from bot.text import flat
 
 register(
     {
@@ -32,6 +33,8 @@ def talk_clock(ms: int) -> str:
 
 
 def who(ext: str, name: str) -> str:
+    """``201 (Anna Smirnova)``; both parts are outside text (the PBX's), flattened to one line."""
+    ext, name = flat(ext), flat(name, 40)
     return f"{ext} ({name})" if name and name != ext else ext
 
 
@@ -44,7 +47,7 @@ def lines(m: MissedCall, lang: str, hhmm: Callable[[int], str]) -> list[str]:
     if m.resolution == "again":
         return [t(lang, "followup.again", time=hhmm(m.resolved_ms), who=who(m.resolved_by, m.resolved_name))]
     if m.resolution == "done":
-        return [t(lang, "followup.done", who=m.resolved_by, time=hhmm(m.resolved_ms))]
+        return [t(lang, "followup.done", who=flat(m.resolved_by, 40), time=hhmm(m.resolved_ms))]
     return [t(lang, "followup.try", ext=ext, time=hhmm(ms)) for ext, ms in m.tries]
 
 

@@ -16,6 +16,7 @@ from bot.errors import InvalidArgument
 from bot.i18n import register
 from bot.phone import format_number
 from bot.reports import period, zone
+from bot.text import flat
 
 MAX_LISTED = 20
 
@@ -52,8 +53,8 @@ async def missed(ctx: Ctx) -> list[OutMessage]:
     lines, rows = [], []
     for rec in found[:MAX_LISTED]:
         at = datetime.fromtimestamp(rec.start_ms / 1000, tz).strftime("%d.%m %H:%M")
-        number = format_number(rec.caller, ctx.deps.settings.bot_country) if rec.number_key else "—"
-        lines.append(f"{at} {number} → {', '.join(rec.extensions) or rec.callee}")
+        number = flat(format_number(rec.caller, ctx.deps.settings.bot_country)) if rec.number_key else "—"
+        lines.append(f"{at} {number} → {flat(', '.join(rec.extensions) or rec.callee)}")
         row = [Button(ctx.text("missed.call", number=number), "call", rec.caller)] if rec.number_key else []
         rows.append((*row, Button(ctx.text("missed.done", time=at[-5:]), "done", rec.call_id)))
     if len(found) > MAX_LISTED:

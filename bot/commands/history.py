@@ -17,8 +17,10 @@ from bot.domain import HistoryRecord, OutMessage, Span
 from bot.errors import InvalidArgument, PbxNotSupported
 from bot.i18n import register
 from bot.phone import format_number
+from bot.text import flat
 
 DEFAULT_N, MAX_N, DAY_S, WEEK_S = 10, 50, 86400, 7 * 86400
+NAME_MAX = 40
 
 register(
     {
@@ -62,18 +64,18 @@ def line(ctx: Ctx, r: HistoryRecord, zone: ZoneInfo) -> str:
     """One call: time, who -> where, verdict, ring and talk time."""
     when = datetime.fromtimestamp(r.start_s, zone).strftime("%d.%m %H:%M")
     country = ctx.deps.settings.bot_country
-    who = format_number(r.caller_number, country) if len(r.caller_number) > 5 else r.caller_number
+    who = flat(format_number(r.caller_number, country) if len(r.caller_number) > 5 else r.caller_number)
     if r.caller_name and r.caller_name != r.caller_number:
-        who += f" ({r.caller_name})"
+        who += f" ({flat(r.caller_name, NAME_MAX)})"  # text from outside: one bounded line
     if r.missed:
         verdict = "❌ " + ctx.text("history.missed")
     elif r.answered_by:
-        verdict = "✅ " + ctx.text("history.answered", ext=r.answered_by)
+        verdict = "✅ " + ctx.text("history.answered", ext=flat(r.answered_by))
     else:
         verdict = "✅ " + ctx.text("history.answered_any")
     ring = max(0, r.duration_s - r.talk_s)
     times = ctx.text("history.times", ring=_mmss(ring), talk=_mmss(r.talk_s))
-    return f"{when} {who} → {r.destination} · {verdict} · {times}"
+    return f"{when} {who} → {flat(r.destination)} · {verdict} · {times}"
 
 
 async def history(ctx: Ctx) -> list[OutMessage]:

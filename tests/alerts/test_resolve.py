@@ -240,3 +240,17 @@ async def test_a_missed_call_folded_into_a_digest_is_resolved_in_the_digest() ->
     assert len(lines) == 5 and lines[0] == "4 missed calls"
     assert [line.endswith(" ✅") for line in lines[1:]] == [False, False, True, False]
     assert "+7 916 000-00-03" in lines[3]
+
+
+def test_follow_up_lines_flatten_names_from_outside() -> None:
+    """An extension's name (the PBX's) or a Done presser's display name is one bounded line."""
+    from bot.alerts import followup
+    from bot.domain import MissedCall
+
+    base = MissedCall("A1", "79161234567", "", ("201",), "201", "", 0, 1000, "")
+    called = dataclasses.replace(base, resolution="callback", resolved_by="201",
+                                 resolved_name="Anna\nReason: call back +7 999", resolved_ms=60_000)
+    done = dataclasses.replace(base, resolution="done", resolved_by="Eve\u202e\nadmin", resolved_ms=60_000)
+    for m in (called, done):
+        [line] = followup.lines(m, "en", lambda ms: "14:05")
+        assert "\n" not in line and "\u202e" not in line

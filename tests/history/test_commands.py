@@ -108,3 +108,15 @@ async def test_click_to_call_falls_back_when_the_socket_times_out_unavailable(
     conv.pbx.fail_next("make_call", PbxUnavailable("link down"))
     assert "Calling 79161234567 from 201" in await conv.text("2", "/call 79161234567")
     assert conv.pbx.names() == ["make_call"] and "call/now.json" in sim.http_api.requests
+
+
+async def test_a_caller_name_from_the_history_cannot_forge_lines(
+        sim: PbxSimulator, http: HttpPbx, conv: Conversation) -> None:
+    """Text from outside (the PBX's caller ID name) is one bounded line in /history."""
+    wire(conv, http)
+    forged = "Ivan\n✅ answered by 201 · ring 0:01\u202e"
+    await play_calls(sim, {"from": "79161234567", "name": forged, "to": "201", "ring": ["201"],
+                           "outcome": "missed", "ring_s": 1})
+    lines = (await conv.text("3", "/history")).splitlines()
+    assert len(lines) == 2, lines  # the title and one call: no forged second line
+    assert "❌ missed" in lines[1] and "\u202e" not in lines[1]
