@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import register, t
 from bot.reports.numbers import ReportNumbers
+from bot.text import flat
 
 MAX_EXTENSIONS = 10  # a caption has room for about this many table rows (Telegram: 1024)
 
@@ -46,7 +47,8 @@ def caption(n: ReportNumbers, lang: str) -> str:
         lines.append(t(lang, "report.busiest", hour=hour))
     if n.extensions:
         lines.append(t(lang, "report.table"))
-        lines += [f"{r.ext}: {r.rang} / {r.answered} / {r.missed}" for r in n.extensions[:MAX_EXTENSIONS]]
+        shown = n.extensions[:MAX_EXTENSIONS]
+        lines += [f"{flat(r.ext, 20)}: {r.rang} / {r.answered} / {r.missed}" for r in shown]
         if len(n.extensions) > MAX_EXTENSIONS:
             lines.append(t(lang, "report.more", n=len(n.extensions) - MAX_EXTENSIONS))
     return "\n".join(lines)
