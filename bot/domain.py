@@ -409,7 +409,9 @@ class CallRecord:
     direction: str  # "in" | "out" | "internal"
     caller: str
     callee: str
-    number_key: str  # bot.phone.number_key of the far end ("" when hidden)
+    #: bot.phone.number_key of the far end; "" when hidden, or when not worked out (an answered
+    #: call that no open missed call could match: see FollowUps.on_finished)
+    number_key: str
     extensions: tuple[str, ...] = ()  # extensions that rang (or called), in order
     answered_by: str = ""
     verdict: str = "answered"

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 
 from bot.domain import CallCard, CallRecord, MissedCall
-from bot.phone import is_extension, number_key
+from bot.phone import is_extension, number_key, number_tail
 from bot.ports import Store
 from bot.tracking import CallUpdate
 
@@ -48,8 +48,8 @@ def connected(card: CallCard) -> bool:
     return card.direction != "out" or card.answered_by != calling_extension(card)
 
 
-def record_of(update: CallUpdate, country: str, now: float) -> CallRecord:
-    """The row to store for a finished call."""
+def record_of(update: CallUpdate, country: str, now: float, *, keyed: bool = True) -> CallRecord:
+    """The row to store for a finished call (``keyed=False``: leave ``number_key`` empty)."""
     card, missed = update.card, update.missed
     far = card.caller_number if card.direction == "in" else card.callee
     ended = _ms(card, now)
@@ -58,7 +58,7 @@ def record_of(update: CallUpdate, country: str, now: float) -> CallRecord:
     answer_ms = card.answered_ms if answered and card.answered_ms is not None else ended
     return CallRecord(
         call_id=card.call_id, start_ms=card.started_ms, direction=card.direction,
-        caller=card.caller_number, callee=card.callee, number_key=number_key(far, country),
+        caller=card.caller_number, callee=card.callee, number_key=number_key(far, country) if keyed else "",
         extensions=missed.extensions if missed is not None else card.extensions,
         answered_by=card.answered_by if answered else "", verdict=verdict,
         ring_s=max(0, answer_ms - card.started_ms) / 1000,
@@ -84,14 +84,23 @@ class FollowUps:
         #: open missed calls by number key (loaded from the store at the first call, then kept up
         #: to date), so a finished call costs a dict lookup, not a scan of the window's records
         self._open: dict[str, dict[str, CallRecord]] | None = None
+        self._open_tails: set[str] = set()  # number_tail of every open missed call's caller (or more)
         self._latest_ms = 0
         self._since_sweep = 0
 
     async def on_finished(self, update: CallUpdate, now: float) -> int:
-        """Record one finished call; returns how many alerts were queued for an edit."""
-        rec = record_of(update, self._country, now)
+        """Record one finished call; returns how many alerts were queued for an edit.
+
+        ``number_key`` parses the number (about 0.1 ms, most of this method): it is worked out
+        for a missed call (which is indexed by it) and for a call whose number's last 7 digits
+        are those of an open missed call; any other call could resolve nothing and is stored
+        without it (reports work it out when they need it)."""
+        card = update.card
+        await self._load(card.started_ms)
+        far = card.caller_number if card.direction == "in" else card.callee
+        keyed = update.missed is not None or number_tail(far) in self._open_tails
+        rec = record_of(update, self._country, now, keyed=keyed)
         await self._store.record_call(rec)
-        await self._load(rec.start_ms)
         self._remember(rec)
         if not rec.number_key or rec.direction == "internal" or rec.missed:
             return 0
@@ -166,6 +175,7 @@ class FollowUps:
         calls = self._open.setdefault(r.number_key, {})
         if r.missed and r.number_key and r.direction != "internal" and r.resolution in ("", "callback"):
             calls[r.call_id] = r
+            self._open_tails.add(number_tail(r.caller))
         else:
             calls.pop(r.call_id, None)
         if not calls:
@@ -184,6 +194,7 @@ class FollowUps:
                 self._open[key] = calls
             else:
                 del self._open[key]
+        self._open_tails = {number_tail(r.caller) for calls in self._open.values() for r in calls.values()}
 
     async def _open_missed(self, rec: CallRecord) -> list[CallRecord]:
         calls = (self._open or {}).get(rec.number_key, {})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import defaultdict
 
 from bot.domain import CallRecord, HistoryRecord
 from bot.errors import BotError
@@ -36,22 +37,28 @@ def from_history(h: HistoryRecord, country: str) -> CallRecord:
     )  # fmt: skip
 
 
-def _same(a: CallRecord, b: CallRecord) -> bool:
-    if a.call_id == b.call_id:
-        return True
-    near = abs(a.start_ms - b.start_ms) <= MATCH_MS
-    return near and a.direction == b.direction and a.number_key == b.number_key
+def _far(r: CallRecord) -> str:
+    return r.caller if r.direction == "in" else r.callee
 
 
 def merge(history: list[HistoryRecord], own: list[CallRecord], country: str) -> list[CallRecord]:
-    """History first; see the module docstring. Oldest first."""
-    left = list(own)
+    """History first; see the module docstring. Oldest first. The bot's record of a history call
+    has the same id, or the same direction and number (``number_key``, worked out here for rows
+    stored without it) and a start within ``MATCH_MS``; both are looked up in an index."""
+    by_id = {o.call_id: o for o in own}
+    by_number: dict[tuple[str, str], list[CallRecord]] = defaultdict(list)
+    for o in own:
+        by_number[(o.direction, o.number_key or number_key(_far(o), country))].append(o)
+    used: set[str] = set()
     out: list[CallRecord] = []
     for h in history:
         rec = from_history(h, country)
-        match = next((o for o in left if _same(rec, o)), None)
+        match = by_id.get(rec.call_id)
+        if match is None or match.call_id in used:
+            match = next((o for o in by_number.get((rec.direction, rec.number_key), ())
+                          if o.call_id not in used and abs(o.start_ms - rec.start_ms) <= MATCH_MS), None)
         if match is not None:
-            left.remove(match)
+            used.add(match.call_id)
             rec = dataclasses.replace(
                 rec, resolution=match.resolution, resolved_by=match.resolved_by,
                 resolved_name=match.resolved_name, resolved_ms=match.resolved_ms, tries=match.tries,
@@ -59,6 +66,7 @@ def merge(history: list[HistoryRecord], own: list[CallRecord], country: str) -> 
                 answered_by=rec.answered_by or match.answered_by,
             )  # fmt: skip
         out.append(rec)
+    left = [o for o in own if o.call_id not in used]
     return sorted(out + left, key=lambda r: (r.start_ms, r.call_id))
 
 
