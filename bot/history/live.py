@@ -27,6 +27,8 @@ class LedgerRouter(AlertRouter):
 
     async def on_call_update(self, update: CallUpdate, now: float) -> int:
         count = await super().on_call_update(update, now)
+        if update.missed is None and not update.finished:
+            return count  # only verdicts go to the ledger (most updates are legs ringing)
         call = self.ledger.observe(update, alerted=update.missed is not None)
         if call is not None and call.verdict == "uncertain" and self.on_uncertain is not None:
             self.on_uncertain(call.start_s)
