@@ -291,6 +291,7 @@ class Application:
         registrations, so there registration events alone tell who is online (and nothing waits
         for a phone list)."""
         if "user_list" not in self.pbx.capabilities:
+            await self._learn_names()
             return
         self.pipeline.begin_seed()
         backoff = Backoff(base=1.0, cap=60.0)
@@ -307,6 +308,18 @@ class Application:
         self._names.update((u.uid, u.name) for u in users if u.name)
         await self.pipeline.seed_users(users)
         logger.info("PBX reports %d registered extension(s)", len(users))
+
+    async def _learn_names(self) -> None:
+        """API 3.0: who owns which extension, from the HTTP API's user list (names only: it says
+        nothing about registrations), for alerts such as "Called back by 201 (Anna Smirnova)"."""
+        if "user_list" not in self.pbx_api.capabilities:
+            return
+        try:
+            users = await self.pbx_api.user_list()
+        except BotError as exc:
+            logger.info("extension names not read: %s", exc)
+            return
+        self._names.update((u.uid, u.name) for u in users if u.name)
 
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.create_task(coro, name=name)

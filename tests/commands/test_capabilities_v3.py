@@ -56,3 +56,23 @@ async def test_help_and_menu_show_the_3_0_command_set(with_http: bool) -> None:
         assert f"/{name} " not in helped + " " and name not in menu
     if not with_http:
         assert await conv.text("1", "/call 79161234567") == "Not available on this PBX's API (3.0)."
+
+
+async def test_on_3_0_the_app_learns_extension_names_over_http_without_seeding_registrations() -> None:
+    """API 3.0 has no registration list; the HTTP user list still names each extension's owner
+    (for "Called back by 201 (Anna Smirnova)"), and nobody is taken to be online from it."""
+    from adapters.pbx.simulator.v3_server import PbxSimulatorV3
+
+    sim = PbxSimulatorV3("names.onpbx.ru", "k")
+    await sim.start()
+    try:
+        settings = Settings(_env_file=None, onpbx_domain="names.onpbx.ru", onpbx_key="k",  # type: ignore[call-arg]
+                            onpbx_url=sim.url, onpbx_http_url=sim.http_url)
+        app = Application(settings, MemoryStore())
+        await app._seed_users()
+        owner = sim.roster.extension("201")
+        assert owner is not None and app.extension_name("201") == owner.name != ""
+        assert app.presence.extension_states() == {}
+        await app.http_pbx.close()
+    finally:
+        await sim.stop()
