@@ -41,6 +41,7 @@ class Reconnecting:
     reconnects: int
     _on_state: Callable[[LinkState], None] | None
     _stop: asyncio.Event
+    _up: asyncio.Event  # set while the link is up (and, on 3.0, subscribed)
     _closed: bool
     _connected_at: float | None
 
@@ -57,9 +58,18 @@ class Reconnecting:
         self.state = LinkState.DISCONNECTED
         self.reconnects = 0
         self._stop = asyncio.Event()
+        self._up = asyncio.Event()
         self._closed = False
         self._connected_at = None
         self._log = logging.getLogger(type(self).__module__)
+
+    async def wait_connected(self, timeout: float) -> bool:  # noqa: ASYNC109 - part of the interface
+        """True once connected (within ``timeout`` seconds)."""
+        try:
+            await asyncio.wait_for(self._up.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     async def _session(self, session: aiohttp.ClientSession) -> None:
         raise NotImplementedError

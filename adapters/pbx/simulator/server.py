@@ -49,6 +49,8 @@ COMMANDS_KEPT = 10_000
 class PbxSimulator:
     """A fake onlinePBX domain on 127.0.0.1: handshake, websocket, commands, events, traffic."""
 
+    api_label = ""  # in the "listening" log line: "" for 2.0, " (API 3.0)" for the 3.0 subclass
+
     def __init__(self, domain: str, key: str, *, seed: int = 0, rate_per_min: float = 0.0,
                  roster: Roster | None = None, heartbeat_interval: float = 25.0,
                  heartbeat_timeout: float = 60.0, close_timeout: float = 60.0,
@@ -89,17 +91,21 @@ class PbxSimulator:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on ``host:port`` (0 = ephemeral) and start traffic; returns the actual port."""
         app = web.Application()
-        app.router.add_get("/socket.io/1/", self._handshake)
-        app.router.add_get("/socket.io/1", self._handshake)  # 0.9.19 accepts both
-        app.router.add_get("/socket.io/1/websocket/{sid}", self._websocket)
-        self.http_api.add_routes(app)
+        self._add_socket_routes(app)
+        self.http_api.add_routes(app)  # the HTTP API (history, users, click-to-call) on the same port
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
         self.host, self.port = host, int(self._runner.addresses[0][1])
         self._start_traffic()
-        logger.info("PBX simulator for %s listening on %s", self.domain, self.url)
+        logger.info("PBX simulator%s for %s listening on %s", self.api_label, self.domain, self.url)
         return self.port
+
+    def _add_socket_routes(self, app: web.Application) -> None:
+        """The socket API's routes (API 2.0: the Socket.IO 0.9 handshake and WebSocket)."""
+        app.router.add_get("/socket.io/1/", self._handshake)
+        app.router.add_get("/socket.io/1", self._handshake)  # 0.9.19 accepts both
+        app.router.add_get("/socket.io/1/websocket/{sid}", self._websocket)
 
     def _start_traffic(self) -> None:
         """Random calls and phone re-registrations, when ``rate_per_min`` asks for them."""

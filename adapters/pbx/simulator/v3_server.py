@@ -100,6 +100,8 @@ class V3Session:
 class PbxSimulatorV3(PbxSimulator):
     """A fake onlinePBX domain speaking WebSockets API 3.0 on 127.0.0.1."""
 
+    api_label = " (API 3.0)"
+
     def __init__(self, domain: str, key: str, *, knobs: V3Knobs | None = None, **kw: Any) -> None:
         super().__init__(domain, key, **kw)
         self.knobs = knobs or V3Knobs()
@@ -114,18 +116,9 @@ class PbxSimulatorV3(PbxSimulator):
         self.refused = 0
         self._n = 0
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Listen on ``host:port`` (0 = ephemeral); returns the actual port."""
-        app = web.Application()
+    def _add_socket_routes(self, app: web.Application) -> None:
+        """API 3.0: one plain WebSocket at ``/`` (``?key=KEY``)."""
         app.router.add_get("/", self._websocket3)
-        self.http_api.add_routes(app)  # the HTTP API (history, users, click-to-call) on the same port
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self.host, self.port = host, int(self._runner.addresses[0][1])
-        self._start_traffic()
-        logger.info("PBX simulator (API 3.0) for %s listening on %s", self.domain, self.url)
-        return self.port
 
     @property
     def url(self) -> str:

@@ -70,7 +70,6 @@ class PbxClient(cmd.PbxCommands, Reconnecting):
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._link: Link | None = None
         self._opening: Link | None = None  # the link of the running session, up or not yet
-        self._up = asyncio.Event()
         self._subscriber: asyncio.Task[None] | None = None
 
     # --- public state -------------------------------------------------------------------------
@@ -82,14 +81,6 @@ class PbxClient(cmd.PbxCommands, Reconnecting):
     @property
     def protocol_errors(self) -> int:
         return self._stats.protocol_errors
-
-    async def wait_connected(self, timeout: float) -> bool:  # noqa: ASYNC109 - part of the interface
-        """True once connected (within ``timeout`` seconds)."""
-        try:
-            await asyncio.wait_for(self._up.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
 
     # --- the connection loop ------------------------------------------------------------------
 

@@ -56,7 +56,6 @@ class SocketClient(V3Commands, Reconnecting):
         self._pending = wire.Pending()
         self._futures: dict[str, asyncio.Future[wire.Frame]] = {}
         self._link: Link | None = None
-        self._up = asyncio.Event()
 
     # --- public state -------------------------------------------------------------------------
 

@@ -36,14 +36,6 @@ class V3Commands(Unsupported):
     _futures: dict[str, asyncio.Future[wire.Frame]]
     _up: asyncio.Event
 
-    async def wait_connected(self, timeout: float) -> bool:  # noqa: ASYNC109 - part of the interface
-        """True once connected and subscribed (within ``timeout`` seconds)."""
-        try:
-            await asyncio.wait_for(self._up.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
-
     async def subscribe(self, events: Mapping[str, bool]) -> dict[str, bool]:
         """Subscribe the groups switched on in ``events`` (2.0 names) plus ``gateway``; the
         first group spelling the PBX accepts is remembered for the next reconnect."""
@@ -64,8 +56,12 @@ class V3Commands(Unsupported):
         raise PbxUnavailable("subscribe: no group spelling to try")
 
     async def _command(self, name: str, data: dict[str, Any]) -> Any:
-        if not self._up.is_set() and not await self.wait_connected(self.command_timeout):
-            raise PbxUnavailable(f"{name}: the PBX link stayed down for {self.command_timeout:g} s")
+        if not self._up.is_set():
+            try:
+                await asyncio.wait_for(self._up.wait(), self.command_timeout)
+            except TimeoutError:
+                down = f"{name}: the PBX link stayed down for {self.command_timeout:g} s"
+                raise PbxUnavailable(down) from None
         return await self._request(name, data)
 
     async def _request(self, name: str, data: dict[str, Any]) -> Any:
