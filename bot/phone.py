@@ -38,7 +38,10 @@ def format_number(number: str, country: str) -> str:
     return str(phonenumbers.format_number(parsed, style))
 
 
+@functools.lru_cache(maxsize=4096)  # number_key and format_number parse the same caller (#14)
 def _parse(raw: str, country: str) -> phonenumbers.PhoneNumber | None:
+    """The valid number ``raw`` is (read with ``country`` as default region), else None; shared
+    by callers, so never modify what it returns."""
     try:
         parsed = phonenumbers.parse(raw, country.upper() or None, keep_raw_input=True)
     except phonenumbers.NumberParseException:

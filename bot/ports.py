@@ -194,6 +194,11 @@ class Store(Protocol):
 
     async def chats_of(self, ext: str) -> list[ChatRef]: ...
 
+    async def bindings(self) -> dict[str, list[ChatRef]]:
+        """Every bound extension -> its chats (each list in ``chats_of`` order): the alert
+        router reads them all at once, not one extension at a time."""
+        ...
+
     # people and roles ----------------------------------------------------------------------
     async def remember_person(self, user: UserRef) -> None:
         """Record display name and username, so ``/grant @username`` can find the user."""
@@ -244,6 +249,12 @@ class Store(Protocol):
         """Every undelivered entry of ``chat``, oldest first, whatever its schedule."""
         ...
 
+    async def undelivered_ids(self, limit: int) -> list[int]:
+        """Ids of the undelivered entries of active chats (whatever their schedule), oldest
+        first, at most ``limit``: a cheap check that the outbox holds nothing but what the
+        delivery worker was just handed (#14's short path)."""
+        ...
+
     async def mark_delivered(
         self, ids: list[int], message_id: str | None = None, version: int | None = None
     ) -> None:
@@ -271,10 +282,11 @@ class Store(Protocol):
         ...
 
     # group commit (see bot/writes.py) -------------------------------------------------------
-    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+    async def apply(self, writes: Sequence[Write]) -> list[OutboxEntry | None]:
         """Apply ``writes`` in order in ONE transaction (all or nothing; a failure raises
         :class:`bot.errors.StorageError` and stores none of them). One result per write:
-        ``Enqueue`` -> True if its key was new, every other op -> None."""
+        ``Enqueue`` -> the new :class:`OutboxEntry`, exactly as ``due`` would read it back,
+        when its key was new (None when it was not), every other op -> None."""
         ...
 
     # tracked calls ------------------------------------------------------------------------

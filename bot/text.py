@@ -27,7 +27,11 @@ def flat(text: object, limit: int = DEFAULT_MAX) -> str:
     at most ``limit`` characters (the last one "…" when cut). ``None`` -> ""."""
     if text is None:
         return ""
-    cleaned = "".join(ch if _visible(ch) else " " for ch in str(text))
+    raw = str(text)
+    if raw.isascii() and raw.isprintable():  # the common case: nothing to drop (\t \n are not printable)
+        cleaned = raw
+    else:
+        cleaned = "".join(ch if _visible(ch) else " " for ch in raw)
     line = " ".join(cleaned.split())
     if limit > 0 and len(line) > limit:
         return line[: limit - 1].rstrip() + "…"

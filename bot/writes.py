@@ -8,8 +8,9 @@ stored or none is, so a crash mid-batch leaves the state of the previous batch, 
 replayed or re-derived events are deduplicated by the outbox keys.
 
 Each op mirrors one Store write method with the same meaning; ``Store.apply`` returns one result
-per op, in order: :class:`Enqueue` -> ``bool`` (True when the key was new), every other op ->
-``None``. To add a write to the event path: add a frozen dataclass here, add it to :data:`Write`,
+per op, in order: :class:`Enqueue` -> the new ``OutboxEntry`` (None when the key was not new),
+every other op -> ``None``; the delivery worker is handed those entries instead of reading them
+back (the short path). To add a write to the event path: add a frozen dataclass here, add it to :data:`Write`,
 and handle it in ``storage/memory.py`` ``MemoryStore.apply`` and ``storage/sqlite.py``
 ``_apply_one`` (plus a contract test in ``tests/storage/test_contract_batch.py``).
 """

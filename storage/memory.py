@@ -109,6 +109,12 @@ class MemoryStore:
     async def chats_of(self, ext: str) -> list[ChatRef]:
         return sorted((c for c, e in self._bindings if e == ext), key=chat_order)
 
+    async def bindings(self) -> dict[str, list[ChatRef]]:
+        out: dict[str, list[ChatRef]] = {}
+        for chat, ext in self._bindings:
+            out.setdefault(ext, []).append(chat)
+        return {ext: sorted(chats, key=chat_order) for ext, chats in out.items()}
+
     # people and roles ----------------------------------------------------------------------
     async def remember_person(self, user: UserRef) -> None:
         key = (user.platform, user.user_id)
@@ -184,10 +190,11 @@ class MemoryStore:
         )
         self._done.discard(entry_id)
 
-    def _insert(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> None:
+    def _insert(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> OutboxEntry:
         entry_id, self._next_id = self._next_id, self._next_id + 1
         self._keys[dedup_key] = entry_id
-        self._outbox[entry_id] = OutboxEntry(entry_id, dedup_key, chat, alert, now, 0, now)
+        entry = self._outbox[entry_id] = OutboxEntry(entry_id, dedup_key, chat, alert, now, 0, now)
+        return entry
 
     def _undelivered(self) -> list[OutboxEntry]:
         inactive = {c for c, s in self._chats.items() if not s.active}
@@ -202,6 +209,9 @@ class MemoryStore:
         return [
             e for i, e in sorted(self._outbox.items()) if i not in self._done and e.chat == chat
         ]
+
+    async def undelivered_ids(self, limit: int) -> list[int]:
+        return [e.id for e in self._undelivered()][: max(limit, 0)]
 
     async def mark_delivered(
         self, ids: list[int], message_id: str | None = None, version: int | None = None
@@ -251,16 +261,17 @@ class MemoryStore:
         return len(gone), audit_gone
 
     # group commit ------------------------------------------------------------------------
-    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+    async def apply(self, writes: Sequence[Write]) -> list[OutboxEntry | None]:
         """Checked first, then applied without awaiting anything real: all or nothing."""
         known = (Enqueue, UpsertCard, SaveCall, DeleteCall, SetSetting, RecordCall)
         for op in writes:
             if not isinstance(op, known):
                 raise StorageError(f"unknown write {type(op).__name__}")
-        results: list[bool | None] = []
+        results: list[OutboxEntry | None] = []
         for op in writes:
             if isinstance(op, Enqueue):
-                results.append(await self.enqueue(op.dedup_key, op.chat, op.alert, op.now))
+                new = op.dedup_key not in self._keys
+                results.append(self._insert(op.dedup_key, op.chat, op.alert, op.now) if new else None)
                 continue
             if isinstance(op, UpsertCard):
                 await self.upsert_card(op.dedup_key, op.chat, op.alert, op.now)

@@ -78,14 +78,14 @@ def _storage_error(path: str, action: str, exc: sqlite3.Error, busy_ms: int) -> 
     return StorageError(f"database {path} failed during {action}: {type(exc).__name__}: {text}")
 
 
-def _apply(db: Database, writes: Sequence[Write]) -> list[bool | None]:
+def _apply(db: Database, writes: Sequence[Write]) -> list[OutboxEntry | None]:
     """Group commit: every op of a batch inside the caller's one transaction."""
     return [_apply_one(db, op) for op in writes]
 
 
-def _apply_one(db: Database, op: Write) -> bool | None:
+def _apply_one(db: Database, op: Write) -> OutboxEntry | None:
     if isinstance(op, Enqueue):
-        return outbox.enqueue(db, op.dedup_key, op.chat, op.alert, op.now)
+        return outbox.enqueue_entry(db, op.dedup_key, op.chat, op.alert, op.now)
     if isinstance(op, UpsertCard):
         outbox.upsert_card(db, op.dedup_key, op.chat, op.alert, op.now)
     elif isinstance(op, SaveCall):
@@ -229,6 +229,9 @@ class SqliteStore:
     async def chats_of(self, ext: str) -> list[ChatRef]:
         return await self._read(chats.chats_of, ext)
 
+    async def bindings(self) -> dict[str, list[ChatRef]]:
+        return await self._read(chats.bindings)
+
     # people and roles ------------------------------------------------------------------------
     async def remember_person(self, user: UserRef) -> None:
         await self.run(people.remember_person, user)
@@ -276,6 +279,9 @@ class SqliteStore:
             await self.run(outbox.retire, bad)
         return entries
 
+    async def undelivered_ids(self, limit: int) -> list[int]:
+        return await self._read(outbox.undelivered_ids, limit)
+
     async def mark_delivered(
         self, ids: list[int], message_id: str | None = None, version: int | None = None
     ) -> None:
@@ -293,7 +299,7 @@ class SqliteStore:
     async def prune(self, *, delivered_before: float, audit_before: float) -> tuple[int, int]:
         return await self.run(_prune, delivered_before, audit_before)
 
-    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+    async def apply(self, writes: Sequence[Write]) -> list[OutboxEntry | None]:
         return await self.run(_apply, list(writes)) if writes else []
 
     # tracked calls, audit, settings ----------------------------------------------------------

@@ -95,6 +95,15 @@ def extensions_of(db: Database, chat: ChatRef) -> list[str]:
     return [r["ext"] for r in found]
 
 
+def bindings(db: Database) -> dict[str, list[ChatRef]]:
+    out: dict[str, list[ChatRef]] = {}
+    for ext, platform, chat_id in db.execute(
+        "SELECT ext, platform, chat_id FROM bindings ORDER BY ext, platform, chat_id"
+    ).fetchall():
+        out.setdefault(ext, []).append(ChatRef(platform, chat_id))
+    return out
+
+
 def chats_of(db: Database, ext: str) -> list[ChatRef]:
     found = rows(db, "SELECT platform, chat_id FROM bindings WHERE ext = ? ORDER BY platform, chat_id", [ext])
     return [ChatRef(r["platform"], r["chat_id"]) for r in found]

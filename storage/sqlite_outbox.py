@@ -35,7 +35,17 @@ _INSERT = (
 
 
 def enqueue(db: Database, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> bool:
-    return bool(db.execute(f"INSERT OR IGNORE {_INSERT}", _values(dedup_key, chat, alert, now)).rowcount == 1)
+    return enqueue_entry(db, dedup_key, chat, alert, now) is not None
+
+
+def enqueue_entry(
+    db: Database, dedup_key: str, chat: ChatRef, alert: Alert, now: float
+) -> OutboxEntry | None:
+    """Insert unless the key exists; the new row as an entry (as ``due`` reads it), else None."""
+    cursor = db.execute(f"INSERT OR IGNORE {_INSERT}", _values(dedup_key, chat, alert, now))
+    if cursor.rowcount != 1 or cursor.lastrowid is None:
+        return None
+    return OutboxEntry(cursor.lastrowid, dedup_key, chat, alert, now, 0, now)
 
 
 def upsert_card(db: Database, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> None:
@@ -85,6 +95,11 @@ def due(db: Database, now: float, limit: int) -> tuple[list[OutboxEntry], Unread
 
 def pending_for_chat(db: Database, chat: ChatRef) -> tuple[list[OutboxEntry], Unreadable]:
     return _entries(db, "done = 0 AND platform = ? AND chat_id = ? ORDER BY id", list(chat_key(chat)))
+
+
+def undelivered_ids(db: Database, limit: int) -> list[int]:
+    sql = f"SELECT id FROM outbox o WHERE {_LIVE} ORDER BY id LIMIT ?"
+    return [int(r[0]) for r in db.execute(sql, [max(limit, 0)]).fetchall()]
 
 
 def mark_delivered(db: Database, ids: list[int], message_id: str | None, version: int | None) -> None:

@@ -14,7 +14,6 @@ import secrets
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import AiogramError
 from aiogram.utils.token import TokenValidationError
@@ -26,6 +25,7 @@ from adapters.telegram.handlers import Handlers
 from adapters.telegram.menu import publish_menus
 from adapters.telegram.redaction import protect_logs
 from adapters.telegram.sender import TelegramSender
+from adapters.telegram.session import PinnedSession
 from bot.backoff import Backoff
 from bot.config import Settings
 from bot.errors import ConfigError, DeliveryError
@@ -39,7 +39,7 @@ def _make_bot(settings: Settings) -> Bot:
     if not token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
     url = settings.telegram_api_url.strip()
-    session = AiohttpSession(api=TelegramAPIServer.from_base(url)) if url else AiohttpSession()
+    session = PinnedSession(api=TelegramAPIServer.from_base(url)) if url else PinnedSession()
     try:
         return Bot(token, session=session)
     except TokenValidationError:

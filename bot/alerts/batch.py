@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from bot.domain import Alert, CallRecord, ChatRef
+from bot.domain import Alert, CallRecord, ChatRef, OutboxEntry
 from bot.ports import Store
 from bot.writes import DeleteCall, Enqueue, RecordCall, SaveCall, SetSetting, UpsertCard, Write
 
@@ -86,7 +86,7 @@ class WriteBatch:
                 out.append(op)
         return out
 
-    async def commit(self) -> tuple[list[Write], list[bool | None]]:
+    async def commit(self) -> tuple[list[Write], list[OutboxEntry | None]]:
         """Apply the pending writes in one transaction and close the batch; raises StorageError
         (the batch stays open, so the caller may retry the very same writes)."""
         writes = self.pending()
@@ -94,15 +94,16 @@ class WriteBatch:
         self._writes = None
         return writes, results
 
-    async def _add(self, op: Write) -> bool | None:
+    async def _add(self, op: Write) -> bool:
+        """Record ``op`` (True); with no batch open, apply it now (True: an enqueue was new)."""
         if self._writes is None:
-            return (await self._inner.apply([op]))[0]
+            return (await self._inner.apply([op]))[0] is not None
         self._writes.append(op)
-        return True if isinstance(op, Enqueue) else None
+        return True
 
     # the recorded writes (same signatures as bot.ports.Store) --------------------------------
     async def enqueue(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> bool:
-        return bool(await self._add(Enqueue(dedup_key, chat, alert, now)))
+        return await self._add(Enqueue(dedup_key, chat, alert, now))
 
     async def upsert_card(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> None:
         await self._add(UpsertCard(dedup_key, chat, alert, now))

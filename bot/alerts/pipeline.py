@@ -13,7 +13,11 @@ from their snapshots, and the per-call dedup keys keep the alert to one per chat
 Group commit: ``handle_many`` applies a batch of events one by one (the per-event logic below is
 the same for one event or many) while a :class:`bot.alerts.batch.WriteBatch` records their
 writes, then commits them in ONE transaction and only then wakes the delivery worker, so nothing
-is sent before it is durable. Batches and ticks are serialised by one lock. A batch the store
+is sent before it is durable. Short path: the alerts the commit inserted come back from
+``Store.apply`` as outbox entries and go straight to ``on_enqueued`` (the delivery worker's
+``offer``), so the worker need not read back what was just written; anything else a batch wrote
+to the outbox (a card or an alert edited in place) wakes it with ``on_alert`` as before. Batches
+and ticks are serialised by one lock. A batch the store
 refuses even after the retries is dropped, except its decided missed calls: they become pending
 like any alert that could not be stored.
 """
@@ -29,11 +33,20 @@ from collections.abc import Callable, Sequence
 from bot.alerts.batch import WriteBatch
 from bot.alerts.resolve import FollowUps
 from bot.alerts.router import AlertRouter
-from bot.domain import CallCard, MissedCall, RegistrationChange, SipUser, alert_from_dict, alert_to_dict
+from bot.domain import (
+    CallCard,
+    MissedCall,
+    OutboxEntry,
+    RegistrationChange,
+    SipUser,
+    alert_from_dict,
+    alert_to_dict,
+)
 from bot.errors import BotError, StorageError
 from bot.events import Blf, PbxEvent, Registration
 from bot.ports import Store
 from bot.tracking import CallTracker, CallUpdate, LinkChange, Presence, RegistrationTracker
+from bot.writes import Enqueue, UpsertCard, Write
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +73,7 @@ class EventPipeline:
         followups: FollowUps | None = None,
         enqueue_retry_s: tuple[float, ...] = ENQUEUE_RETRY_S,
         batch: WriteBatch | None = None,
+        on_enqueued: Callable[[list[OutboxEntry]], None] | None = None,
     ) -> None:
         self._batch = batch if batch is not None else WriteBatch(store)
         self._store = self._batch.store  # writes land in the open batch (see module docstring)
@@ -72,6 +86,7 @@ class EventPipeline:
         self._router = router
         self._clock = clock
         self._on_alert = on_alert
+        self._on_enqueued = on_enqueued
         self._followups = followups
         self._bugs_seen: set[type[Exception]] = set()
         self._retry_s = enqueue_retry_s
@@ -143,7 +158,7 @@ class EventPipeline:
         If it still fails, its decided missed calls stay pending (retried every tick)."""
         for pause in (*self._retry_s, None):
             try:
-                await self._batch.commit()
+                writes, results = await self._batch.commit()
             except StorageError as exc:
                 if pause is None:
                     self._batch.discard()
@@ -156,10 +171,24 @@ class EventPipeline:
                 if self._pending.pop(call_id, None) is not None:
                     logger.info("alert for call %s stored after a storage failure", call_id)
             self._decided.clear()
-            if self._wake_due and self._on_alert is not None:
-                self._on_alert()  # straight after the commit: the worker reads committed rows
+            if self._wake_due:
+                self._hand_over(writes, results)  # straight after the commit: all durable
             self._wake_due = False
             return
+
+    def _hand_over(self, writes: list[Write], results: list[OutboxEntry | None]) -> None:
+        """Give the worker the entries the commit inserted; wake it to read the outbox itself
+        when the batch also changed rows it may hold (a card, an alert edited in place). A batch
+        whose keys were all known already (a replay) changed nothing: nobody is woken. Outbox
+        writes that did not go through the batch (a router wired to the store itself) wake it."""
+        fresh = [r for r in results if r is not None]
+        outbox = [op for op in writes if isinstance(op, Enqueue | UpsertCard)]
+        if fresh and self._on_enqueued is not None:
+            self._on_enqueued(fresh)
+            fresh = []
+        wake = not outbox or bool(fresh) or any(isinstance(op, UpsertCard) for op in outbox)
+        if wake and self._on_alert is not None:
+            self._on_alert()
 
     async def _keep_decided(self, what: str, exc: StorageError) -> None:
         decided, self._decided = self._decided, {}

@@ -1,8 +1,10 @@
 """Alert routing: which chats get a missed call, a registration change or a live call card.
 
 Strategy: chat settings and bindings are read through a short cache (default 0.5 s, so a bind
-or a settings change takes effect within a second); every alert goes to the durable outbox with
-a per-call-per-chat dedup key, which makes it exactly once per chat, across restarts too.
+or a settings change takes effect within a second), each as one read of the whole table (a
+few hundred rows at most), so an alert for an extension seen for the first time costs no read;
+every alert goes to the durable outbox with a per-call-per-chat dedup key, which makes it exactly
+once per chat, across restarts too.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ class AlertRouter:
         self._settings: dict[ChatRef, ChatSettings] = {}
         self._settings_at: float | None = None
         self._watching = False  # any active chat with alert_calls
-        self._bound: dict[str, tuple[float, list[ChatRef]]] = {}
+        self._bound: dict[str, list[ChatRef]] = {}
+        self._bound_at: float | None = None
 
     def invalidate(self) -> None:
         """Forget cached settings and bindings (call after a bind/unbind/settings change)."""
         self._settings_at = None
-        self._bound.clear()
+        self._bound_at = None
 
     async def on_call_update(self, update: CallUpdate, now: float) -> int:
         count = 0
@@ -113,11 +116,7 @@ class AlertRouter:
         return self._settings
 
     async def _chats_of(self, ext: str, now: float) -> list[ChatRef]:
-        cached = self._bound.get(ext)
-        if cached is not None and self._fresh(cached[0], now):
-            return cached[1]
-        if len(self._bound) > 10_000:
-            self._bound.clear()
-        chats = await self._store.chats_of(ext)
-        self._bound[ext] = (now, chats)
-        return chats
+        if not self._fresh(self._bound_at, now):
+            self._bound = await self._store.bindings()
+            self._bound_at = now
+        return self._bound.get(ext, [])

@@ -138,6 +138,7 @@ class Application:
             router=self.router,
             clock=clock,
             on_alert=self.worker.wake,
+            on_enqueued=self.worker.offer,  # the short path: committed alerts, not read back
             followups=self.followups,
             batch=self.batch,
         )

@@ -5,6 +5,14 @@ Strategy: each pass asks the store which chats have due entries, lets the pure `
 at most one message per chat (paced by ``Pacer``, folded into digests under bursts, held in quiet
 hours), sends it, and turns platform errors into reschedules; then it sleeps until the earliest
 chat may act again, or until ``wake()``.
+
+Short path (#14): the event pipeline hands over the entries its commit just inserted
+(``offer``). When the outbox holds exactly those undelivered entries (one id-only query on an
+index says so) and nobody announced other changes (``wake``) since the last full pass, the pass
+serves them as they are, without reading back what was just written; anything else (other rows
+pending, a chat waiting for its pace or a retry, an entry already gone) makes it a full pass,
+which reads everything from the store as before. Either way each entry is sent once: it is
+marked delivered in the store before the pass ends, and a later pass sees it done.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bot.backoff import Backoff
@@ -79,6 +87,9 @@ class DeliveryWorker:
         )
         self.next_wake: float | None = None
         self.messages = self.digests = self.failed_attempts = self.dropped = 0
+        self._offered: list[OutboxEntry] = []  # handed over by the pipeline since the last pass
+        self._stale = True  # something changed the outbox unannounced: the next pass reads it all
+        self.short_passes = 0  # passes that served handed-over entries without reading them back
 
     @property
     def delivered(self) -> int:
@@ -88,6 +99,13 @@ class DeliveryWorker:
     # control -------------------------------------------------------------------------------
     def wake(self) -> None:
         """New work was enqueued (or a chat became active): look at the outbox now."""
+        self._stale = True
+        self._loop.wake()
+
+    def offer(self, entries: Sequence[OutboxEntry]) -> None:
+        """``entries`` were just committed (``Store.apply``'s results): deliver them now,
+        without reading them back when nothing else is pending (see module docstring)."""
+        self._offered.extend(entries)
         self._loop.wake()
 
     def add_sender(self, sender: ChatSender) -> None:
@@ -113,8 +131,14 @@ class DeliveryWorker:
         """One pass over the due chats (at most one message each); returns messages sent or
         edited, and sets ``next_wake`` to when the next pass is worth doing."""
         now = self._clock()
+        offered, self._offered = self._offered, []
         await self._ledger.flush()
         await self._orphans.revive(now)
+        if offered and not self._stale and not self._wake_at:
+            sent = await self._short_pass(offered, now)
+            if sent is not None:
+                return sent
+        self._stale = False  # a wake() from here on comes after this pass's reads
         due = await self._store.due(now, self._batch)
         served: set[ChatRef] = set()
         sent = 0
@@ -123,6 +147,24 @@ class DeliveryWorker:
             sent += await self._serve(chat, now, hops=1)
         more = len(due) >= self._batch and sent > 0
         self.next_wake = await self._next_wake(now, served, more)
+        return sent
+
+    async def _short_pass(self, offered: list[OutboxEntry], now: float) -> int | None:
+        """Serve ``offered`` as handed over, if they are all the outbox holds; None: they are
+        not (or not all due yet), so the caller makes a full pass."""
+        if len(offered) >= self._batch or any(e.next_attempt_at > now for e in offered):
+            return None
+        ids = {e.id for e in offered}
+        if set(await self._store.undelivered_ids(len(ids) + 1)) != ids:
+            return None
+        by_chat: dict[ChatRef, list[OutboxEntry]] = {}
+        for entry in sorted(offered, key=lambda e: e.id):
+            by_chat.setdefault(entry.chat, []).append(entry)
+        self.short_passes += 1
+        sent = 0
+        for chat, pending in by_chat.items():
+            sent += await self._serve(chat, now, hops=1, pending=pending)
+        self.next_wake = await self._next_wake(now, set(by_chat), more=False)
         return sent
 
     async def _next_wake(self, now: float, served: set[ChatRef], more: bool) -> float:
@@ -137,10 +179,16 @@ class DeliveryWorker:
             candidates.append(now)
         return min(candidates, default=now + self._idle_poll)  # run() also caps sleeps at that
 
-    async def _serve(self, chat: ChatRef, now: float, hops: int) -> int:
+    async def _serve(
+        self, chat: ChatRef, now: float, hops: int, pending: list[OutboxEntry] | None = None
+    ) -> int:
+        """One chat's turn; ``pending``: its undelivered entries when already known (the short
+        path), else read from the store."""
         self._wake_at.pop(chat, None)
         sender = self._senders.get(chat.platform)
-        pending = [e for e in await self._store.pending_for_chat(chat) if not self._ledger.holds(e.id)]
+        if pending is None:
+            pending = await self._store.pending_for_chat(chat)
+        pending = [e for e in pending if not self._ledger.holds(e.id)]
         if sender is None:
             await self._orphans.hold(chat, pending, now)
             return 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.alerts import AlertRouter, EventPipeline, WriteBatch
-from bot.domain import ChatRef, MissedCall
+from bot.domain import ChatRef, MissedCall, OutboxEntry
 from bot.errors import StorageError
 from bot.events import PbxEvent
 from bot.tracking import CallTracker, Presence, RegistrationTracker
@@ -26,7 +26,7 @@ class JournalStore(MemoryStore):
         self.journal: list[tuple[str, list[Write]]] = []
         self.refuse = 0
 
-    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+    async def apply(self, writes: Sequence[Write]) -> list[OutboxEntry | None]:
         if self.refuse:
             self.refuse -= 1
             raise StorageError("database is locked")
@@ -108,7 +108,7 @@ async def test_a_replayed_batch_enqueues_nothing_new() -> None:
     events = two_missed_calls(clock)
     await pipeline(store, clock).handle_many(events)
     await pipeline(store, clock).handle_many(events)  # a new process sees the same calls again
-    assert [kind for kind, _ in store.journal] == ["apply", "wake", "apply", "wake"]
+    assert [kind for kind, _ in store.journal] == ["apply", "wake", "apply"]  # nothing new: no wake
     alerts = [e.alert for e in await store.pending_for_chat(G1)]
     assert [a.call_id for a in alerts if isinstance(a, MissedCall)] == ["A1", "A2"]
 
@@ -124,3 +124,46 @@ async def test_outside_a_batch_writes_go_straight_to_the_store() -> None:
     assert await batch.store.enqueue("k", chat, alert, 1.0) is False
     assert [w for _, w in store.journal] == [[Enqueue("k", chat, alert, 1.0)]] * 2
     assert [c.chat for c in await batch.store.list_chats()] == [c.chat for c in await store.list_chats()]
+
+
+async def test_the_commit_hands_its_new_entries_to_the_worker_instead_of_a_wake() -> None:
+    """The short path: what the commit inserted goes to ``on_enqueued`` as entries, equal to what
+    the outbox reads back, after the commit; a replay hands over nothing and wakes nobody."""
+    store, clock = JournalStore(), Clock()
+    await office(store)
+    handed: list[OutboxEntry] = []
+
+    def offer(entries: list[OutboxEntry]) -> None:
+        store.journal.append(("offer", []))
+        handed.extend(entries)
+
+    pipe = pipeline(store, clock)
+    pipe._on_enqueued = offer
+    events = two_missed_calls(clock)
+    await pipe.handle_many(events)
+    assert [kind for kind, _ in store.journal] == ["apply", "offer"]
+    assert sorted(handed, key=lambda e: e.id) == await store.due(clock() + 1)
+    again = pipeline(store, clock)
+    again._on_enqueued = offer
+    await again.handle_many(events)
+    assert [kind for kind, _ in store.journal] == ["apply", "offer", "apply"]
+
+
+async def test_a_batch_that_edits_a_row_in_place_also_wakes_the_worker() -> None:
+    """An upsert (a call card, a resolved alert) changes a row the worker may hold: full pass."""
+    store, clock = JournalStore(), Clock()
+    await office(store)
+    batch = WriteBatch(store)
+    regs = RegistrationTracker(clock=clock, flap_window_s=0)
+    offered: list[OutboxEntry] = []
+    pipe = EventPipeline(
+        store, tracker=CallTracker(clock=clock, ttl_s=3600), registrations=regs,
+        presence=Presence(regs), router=AlertRouter(batch.store, cache_ttl_s=0), clock=clock,
+        on_alert=store.wake, on_enqueued=offered.extend, batch=batch,
+    )  # fmt: skip
+    chat = await store.get_chat(G1)
+    assert chat is not None
+    import dataclasses
+    await store.update_chat(dataclasses.replace(chat, alert_calls=True))  # call cards: upserts
+    await pipe.handle_many(two_missed_calls(clock))
+    assert [kind for kind, _ in store.journal] == ["apply", "wake"] and offered

@@ -52,7 +52,7 @@ class FlowStore(SqliteStore):
 
     down = False
 
-    async def apply(self, writes: Sequence[Write]) -> list[bool | None]:
+    async def apply(self, writes: Sequence[Write]) -> list[OutboxEntry | None]:
         if self.down:
             raise StorageError("database is locked")
         return await super().apply(writes)

@@ -63,12 +63,14 @@ async def test_bindings(store: Store) -> None:
     assert await store.extensions_of(TG) == ["20", "101"]
     assert await store.chats_of("101") == [SL, TG]
     assert await store.chats_of("999") == []
+    assert await store.bindings() == {"101": [SL, TG], "20": [TG]}  # the router's one read
     assert await store.unbind(TG, "555") == []
     assert await store.unbind(TG, "20") == ["20"]
     assert await store.bind(TG, "30") is True
     assert await store.unbind(TG, None) == ["30", "101"]
     assert await store.extensions_of(TG) == []
     assert await store.chats_of("101") == [SL]
+    assert await store.bindings() == {"101": [SL]}
 
 
 async def test_bind_unknown_chat_raises(store: Store) -> None:
@@ -89,6 +91,7 @@ async def test_migrate_chat_moves_settings_bindings_and_chat_grants(store: Store
     assert moved == ChatSettings(TG2, "G", "en", "UTC", alert_all_missed=True)
     assert await store.extensions_of(TG2) == ["101"]
     assert await store.chats_of("101") == [TG2]
+    assert await store.bindings() == {"101": [TG2]}
     assert await store.roles_of("telegram", "u1") == {TG2.chat_id: Role.ADMIN}
     assert await store.roles_of("telegram", "u2") == {"*": Role.VIEWER}
     assert await store.roles_of("slack", "u3") == {TG.chat_id: Role.OPERATOR}

@@ -32,9 +32,10 @@ async def test_apply_runs_every_op_in_order_with_one_result_each(store: Store) -
         DeleteCall("x"),
         SetSetting("s", "v"),
     ])  # fmt: skip
-    assert results == [False, True, False, None, None, None, None, None, None]
+    assert results[0] is None and results[2] is None and results[3:] == [None] * 6
     due = await store.due(10.0)
     assert [(e.dedup_key, e.chat) for e in due] == [("k0", TG), ("k1", TG), ("c1", SL)]
+    assert results[1] == due[1]  # the new entry, exactly as the outbox reads it back (short path)
     assert due[2].version == 2 and getattr(due[2].alert, "phase", "") == "answered"
     assert await store.load_calls() == [{"call_id": "y"}]
     assert await store.get_setting("s") == "v"
@@ -48,7 +49,25 @@ async def test_apply_is_all_or_nothing(store: Store) -> None:
         await store.apply([Enqueue("k1", TG, missed("a1"), 1.0), SaveCall("x", {"call_id": "x"}, 1.0), bad])
     assert await store.due(10.0) == []
     assert await store.load_calls() == []
-    assert await store.apply([Enqueue("k1", TG, missed("a1"), 1.0)]) == [True]  # the key stayed free
+    again = await store.apply([Enqueue("k1", TG, missed("a1"), 1.0)])
+    assert again[0] is not None and again[0].dedup_key == "k1"  # the key stayed free
+
+
+async def test_undelivered_ids_are_the_live_pending_rows_oldest_first(store: Store) -> None:
+    """The short path's check: ids of undelivered rows of active chats, whatever their schedule."""
+    for chat in (TG, SL):
+        await store.ensure_chat(chat, title="", language="en", timezone="UTC")
+    new = await store.apply([Enqueue(f"k{i}", TG if i % 2 else SL, missed(f"a{i}"), 1.0) for i in range(4)])
+    ids = [e.id for e in new if e is not None]
+    assert len(ids) == 4 and await store.undelivered_ids(10) == ids
+    assert await store.undelivered_ids(2) == ids[:2]
+    await store.reschedule([ids[0]], 99.0, "later")  # not due, still undelivered
+    await store.mark_delivered([ids[1]])
+    assert await store.undelivered_ids(10) == [ids[0], ids[2], ids[3]]
+    sl = await store.get_chat(SL)
+    assert sl is not None
+    await store.update_chat(dataclasses.replace(sl, active=False))  # an inactive chat's rows wait
+    assert await store.undelivered_ids(10) == [ids[3]]
 
 
 async def test_apply_records_finished_calls_with_the_batch(store: Store) -> None:

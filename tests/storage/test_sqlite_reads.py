@@ -41,7 +41,8 @@ async def test_reads_run_on_the_callers_thread_and_see_each_commit(tmp_path: Pat
             return original(*args)  # type: ignore[arg-type]
 
         store._read_here = spy  # type: ignore[method-assign]
-        assert await store.apply([Enqueue("k1", TG, missed("a1"), 1.0)]) == [True]
+        [entry] = await store.apply([Enqueue("k1", TG, missed("a1"), 1.0)])
+        assert entry is not None and entry.dedup_key == "k1"
         assert [e.dedup_key for e in await store.due(2.0)] == ["k1"]  # committed, visible at once
         assert seen == [threading.current_thread().name]
     finally:
