@@ -11,6 +11,8 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from bot.fastdata import fast_frozen
+
 # --- chats and people ---------------------------------------------------------------------
 
 
@@ -263,7 +265,7 @@ class RegistrationChange:
     kind: Literal["registration"] = "registration"
 
 
-@dataclass(frozen=True, slots=True)
+@fast_frozen  # built for almost every PBX event (bot.fastdata)
 class CallCard:
     """The live state of one call for chats subscribed to all calls (one edited message)."""
 
@@ -398,7 +400,7 @@ class HistoryRecord:
         return self.direction == "inbound" and self.talk_s == 0
 
 
-@dataclass(frozen=True, slots=True)
+@fast_frozen  # one per finished call (bot.fastdata)
 class CallRecord:
     """One finished call as the bot saw it (for /missed, reports and follow-ups). ``verdict``:
     "answered", "missed" (an inbound call nobody answered) or "unanswered" (an outgoing or

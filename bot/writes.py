@@ -17,13 +17,13 @@ and handle it in ``storage/memory.py`` ``MemoryStore.apply`` and ``storage/sqlit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from bot.domain import Alert, CallRecord, ChatRef
+from bot.fastdata import fast_frozen
 
 
-@dataclass(frozen=True, slots=True)
+@fast_frozen  # the event path makes one or more per event (bot.fastdata)
 class Enqueue:
     """``Store.enqueue``: add an alert unless ``dedup_key`` was ever enqueued."""
 
@@ -33,7 +33,7 @@ class Enqueue:
     now: float
 
 
-@dataclass(frozen=True, slots=True)
+@fast_frozen  # the event path makes one or more per event (bot.fastdata)
 class UpsertCard:
     """``Store.upsert_card``: insert a card or replace its alert and bump its version."""
 
@@ -43,7 +43,7 @@ class UpsertCard:
     now: float
 
 
-@dataclass(frozen=True, slots=True)
+@fast_frozen  # the event path makes one or more per event (bot.fastdata)
 class SaveCall:
     """``Store.save_call``: the tracker snapshot of a live call (replaces an older one)."""
 
@@ -52,14 +52,14 @@ class SaveCall:
     updated_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@fast_frozen  # the event path makes one or more per event (bot.fastdata)
 class DeleteCall:
     """``Store.delete_call``: the call ended; forget its snapshot."""
 
     call_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@fast_frozen  # the event path makes one or more per event (bot.fastdata)
 class SetSetting:
     """``Store.set_setting``: a small durable value (None deletes it)."""
 
@@ -67,7 +67,7 @@ class SetSetting:
     value: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@fast_frozen  # the event path makes one or more per event (bot.fastdata)
 class RecordCall:
     """``Store.record_call``: a finished call's row (replaces the row of the same call id)."""
 

@@ -17,15 +17,15 @@ yet: add an op to :mod:`bot.writes` and a method here that records it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
 from bot.domain import Alert, CallRecord, ChatRef, OutboxEntry
+from bot.fastdata import fast_frozen
 from bot.ports import Store
 from bot.writes import DeleteCall, Enqueue, RecordCall, SaveCall, SetSetting, UpsertCard, Write
 
 
-@dataclass(frozen=True, slots=True)
+@fast_frozen  # one per changed call and event (bot.fastdata)
 class _SaveAtCommit:
     """A snapshot taken when the batch commits (the call's state after the whole batch)."""
 

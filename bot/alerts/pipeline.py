@@ -305,6 +305,8 @@ class EventPipeline:
 
     async def _enqueue_call(self, update: CallUpdate, now: float) -> int:
         """Route one call update, retrying a store error a few times (back-pressures the link)."""
+        if not self._router.routes(update, now):
+            return 0
         for pause in self._retry_s:
             try:
                 return await self._router.on_call_update(update, now)

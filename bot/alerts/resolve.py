@@ -181,7 +181,7 @@ class FollowUps:
         if not calls:
             del self._open[r.number_key]
         self._since_sweep += 1
-        if self._since_sweep >= 1000:
+        if self._since_sweep >= max(1000, len(self._open)):  # a sweep walks them all: amortised
             self._sweep(self._latest_ms - self._window_ms)
 
     def _sweep(self, before_ms: int) -> None:

@@ -41,6 +41,14 @@ class AlertRouter:
         self._settings_at = None
         self._bound_at = None
 
+    def routes(self, update: CallUpdate, now: float) -> bool:
+        """False when :meth:`on_call_update` would surely do nothing with ``update`` (no verdict,
+        not over, and no chat shows live call cards): most updates are legs ringing, and the
+        pipeline then skips the call (#14). Conservative: True while the settings are stale."""
+        if update.missed is not None or update.finished:
+            return True
+        return update.card_changed and (self._watching or not self._fresh(self._settings_at, now))
+
     async def on_call_update(self, update: CallUpdate, now: float) -> int:
         count = 0
         if update.missed is not None:

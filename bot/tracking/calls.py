@@ -23,7 +23,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from bot.domain import ActiveCall, CallCard, MissedCall
@@ -38,6 +37,7 @@ from bot.events import (
     ChannelUnhold,
     PbxEvent,
 )
+from bot.fastdata import fast_frozen
 from bot.phone import is_extension
 from bot.tracking.callindex import TRANSFER_APPS, CallIndex
 from bot.tracking.callstate import ANSWERED_ELSEWHERE, TrackedCall, classify, leg_label
@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 GAP_QUIET_S = 90.0
 
 
-@dataclass(frozen=True, slots=True)
+@fast_frozen  # one per PBX event (bot.fastdata)
 class CallUpdate:
     """What one event changed: the call's card, its missed-call verdict (set once per call),
     whether the call is over, whether its snapshot should be saved, and whether the card's
