@@ -30,7 +30,7 @@ class _SaveAtCommit:
     """A snapshot taken when the batch commits (the call's state after the whole batch)."""
 
     call_id: str
-    take: Callable[[], dict[str, Any] | None]
+    take: Callable[[str], dict[str, Any] | None]
     updated_at: float
 
 
@@ -40,7 +40,8 @@ class WriteBatch:
 
     def __init__(self, store: Store) -> None:
         self._inner = store
-        self._writes: list[Write | _SaveAtCommit] | None = None
+        self._writes: list[Write] | None = None  # outbox, settings and call records, in order
+        self._calls: dict[str, Write | _SaveAtCommit] = {}  # the last snapshot op of each call
 
     @property
     def store(self) -> Store:
@@ -61,25 +62,21 @@ class WriteBatch:
     def open(self) -> None:
         """Start recording (a batch left open by a failure is discarded)."""
         self._writes = []
+        self._calls = {}
 
     def discard(self) -> None:
         self._writes = None
+        self._calls = {}
 
     def pending(self) -> list[Write]:
         """The recorded writes, coalesced: only the last snapshot op of each call is kept (a call
         saved three times and deleted in one batch costs one DELETE); snapshots recorded with
-        :meth:`save_call_at_commit` are taken now, and skipped when there is none."""
-        writes = self._writes or []
-        plain = Enqueue | UpsertCard | SetSetting | RecordCall
-        last = {op.call_id: i for i, op in enumerate(writes) if not isinstance(op, plain)}
-        out: list[Write] = []
-        for i, op in enumerate(writes):
-            if isinstance(op, plain):
-                out.append(op)
-            elif last[op.call_id] != i:
-                continue
-            elif isinstance(op, _SaveAtCommit):
-                snapshot = op.take()
+        :meth:`save_call_at_commit` are taken now, and skipped when there is none. Snapshot ops
+        come after the others (they touch only the calls' own table)."""
+        out: list[Write] = list(self._writes or [])
+        for op in self._calls.values():
+            if isinstance(op, _SaveAtCommit):
+                snapshot = op.take(op.call_id)
                 if snapshot:
                     out.append(SaveCall(op.call_id, snapshot, op.updated_at))
             else:
@@ -91,14 +88,17 @@ class WriteBatch:
         (the batch stays open, so the caller may retry the very same writes)."""
         writes = self.pending()
         results = await self._inner.apply(writes)
-        self._writes = None
+        self.discard()
         return writes, results
 
     async def _add(self, op: Write) -> bool:
         """Record ``op`` (True); with no batch open, apply it now (True: an enqueue was new)."""
         if self._writes is None:
             return (await self._inner.apply([op]))[0] is not None
-        self._writes.append(op)
+        if isinstance(op, SaveCall | DeleteCall):
+            self._calls[op.call_id] = op
+        else:
+            self._writes.append(op)
         return True
 
     # the recorded writes (same signatures as bot.ports.Store) --------------------------------
@@ -112,13 +112,13 @@ class WriteBatch:
         await self._add(SaveCall(call_id, snapshot, updated_at))
 
     def save_call_at_commit(
-        self, call_id: str, take: Callable[[], dict[str, Any] | None], updated_at: float
+        self, call_id: str, take: Callable[[str], dict[str, Any] | None], updated_at: float
     ) -> None:
-        """Inside an open batch: store ``take()`` as the call's snapshot when the batch commits,
-        once, however many events of the batch changed the call (``take`` returning None or {}
-        stores nothing). Only valid while the batch is open."""
+        """Inside an open batch: store ``take(call_id)`` as the call's snapshot when the batch
+        commits, once, however many events of the batch changed the call (``take`` returning
+        None or {} stores nothing). Only valid while the batch is open."""
         assert self._writes is not None, "save_call_at_commit needs an open batch"
-        self._writes.append(_SaveAtCommit(call_id, take, updated_at))
+        self._calls[call_id] = _SaveAtCommit(call_id, take, updated_at)
 
     async def delete_call(self, call_id: str) -> None:
         await self._add(DeleteCall(call_id))

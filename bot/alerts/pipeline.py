@@ -245,7 +245,8 @@ class EventPipeline:
         for update in updates:
             call_id = update.card.call_id
             try:
-                enqueued += await self._enqueue_call(update, now)
+                if self._router.routes(update, now):  # most updates are legs ringing: skipped
+                    enqueued += await self._enqueue_call(update, now)
             except StorageError as exc:
                 if update.missed is None:
                     raise
@@ -257,14 +258,13 @@ class EventPipeline:
                 enqueued += await self._follow_up(update, now)
             if update.finished:
                 await self._store.delete_call(call_id)
+            elif update.persist and self._batch.is_open:  # taken once, at commit (one per call)
+                self._batch.save_call_at_commit(call_id, self._tracker.snapshot, now)
             elif update.persist:
                 await self._save_snapshot(call_id, now)
         self._wake(enqueued)
 
     async def _save_snapshot(self, call_id: str, now: float) -> None:
-        if self._batch.is_open:  # taken once, at commit: one snapshot per call and batch
-            self._batch.save_call_at_commit(call_id, lambda: self._tracker.snapshot(call_id), now)
-            return
         snapshot = self._tracker.snapshot(call_id)
         if snapshot:
             await self._store.save_call(call_id, snapshot, now)
@@ -305,8 +305,6 @@ class EventPipeline:
 
     async def _enqueue_call(self, update: CallUpdate, now: float) -> int:
         """Route one call update, retrying a store error a few times (back-pressures the link)."""
-        if not self._router.routes(update, now):
-            return 0
         for pause in self._retry_s:
             try:
                 return await self._router.on_call_update(update, now)

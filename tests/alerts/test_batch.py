@@ -84,8 +84,8 @@ async def test_a_snapshot_is_taken_once_at_commit_with_the_calls_state_after_the
     batch = WriteBatch(store)
     batch.open()
     for n in range(3):
-        batch.save_call_at_commit("A1", lambda n=n: taken.append(f"t{n}") or {"n": n}, 1.0)  # type: ignore[func-returns-value]
-    batch.save_call_at_commit("A2", dict, 1.0)  # nothing to store: no op at all
+        batch.save_call_at_commit("A1", lambda _, n=n: taken.append(f"t{n}") or {"n": n}, 1.0)  # type: ignore[func-returns-value]
+    batch.save_call_at_commit("A2", lambda _: {}, 1.0)  # nothing to store: no op at all
     writes, _ = await batch.commit()
     assert taken == ["t2"] and writes == [SaveCall("A1", {"n": 2}, 1.0)]
     await pipeline(store, clock).handle_many(missed_group_call(clock, a="A3", exts=("201", "202")))
