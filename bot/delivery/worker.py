@@ -104,8 +104,13 @@ class DeliveryWorker:
 
     def offer(self, entries: Sequence[OutboxEntry]) -> None:
         """``entries`` were just committed (``Store.apply``'s results): deliver them now,
-        without reading them back when nothing else is pending (see module docstring)."""
-        self._offered.extend(entries)
+        without reading them back when nothing else is pending (see module docstring). More
+        than a pass takes (a worker busy or stopped) are forgotten: the store has them."""
+        if len(self._offered) + len(entries) > self._batch:
+            self._offered = []
+            self._stale = True
+        else:
+            self._offered.extend(entries)
         self._loop.wake()
 
     def add_sender(self, sender: ChatSender) -> None:

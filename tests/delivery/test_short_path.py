@@ -117,6 +117,19 @@ async def test_a_paced_chat_keeps_its_turns_and_the_rest_goes_by_the_full_path()
     assert [s.text for s in sender.delivered] == ["missed:c1", "missed:c2"]
 
 
+async def test_hand_overs_a_busy_worker_cannot_take_are_left_to_the_store() -> None:
+    store, clock, sender, worker = await rig()
+    fresh = await commit(store, clock, *((f"k{i}", A if i % 2 else B, i) for i in range(10)))
+    worker._batch = 4  # a pass takes at most 4 entries
+    worker.offer(fresh[:3])
+    worker.offer(fresh[3:])  # no pass in between: more than a pass takes
+    assert worker._offered == []  # nothing held in memory
+    reset(store)
+    await worker.deliver_once()
+    assert store.reads["due"] == 1 and worker.short_passes == 0  # read from the store instead
+    assert [s.text for s in sender.delivered] == ["digest:c0,c2,c4,c6,c8", "digest:c1,c3,c5,c7,c9"]
+
+
 async def test_not_yet_due_entries_are_not_sent_early() -> None:
     store, clock, sender, worker = await rig()
     results = await store.apply([Enqueue("k1", A, missed(1), clock.now + 30)])
