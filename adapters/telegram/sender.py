@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 PARSE_MODE = "HTML"
 CAPTION_MAX = 1024  # Telegram's limit for a photo caption
+#: split messages whose later part failed, remembered so the retry posts only what is missing
+PARTIAL_KEPT = 256
 
 
 class Pacer:
@@ -64,6 +66,9 @@ class TelegramSender:
     def __init__(self, bot: Bot, *, rate: float = 30.0) -> None:
         self.bot = bot
         self.pacer = Pacer(rate)
+        #: (chat id, the message's parts) -> (parts already posted, the last one's id): a part
+        #: that failed (a 429, a network error) is retried alone, never the parts before it
+        self._partial: dict[tuple[int, tuple[str, ...]], tuple[int, str]] = {}
 
     def platform_limits(self, chat: ChatRef) -> PacingLimits:
         """Telegram's own: 1 s per chat; groups (negative ids) also at most 20 messages a minute."""
@@ -93,13 +98,26 @@ class TelegramSender:
         if message.photo is not None:
             return await self._photo(chat_id, message, message.photo)
         pieces = chunks(message)
-        last = ""
+        key = (chat_id, tuple(pieces))
+        done, last = self._partial.pop(key, (0, "")) if len(pieces) > 1 else (0, "")
         for i, text in enumerate(pieces):
+            if i < done:
+                continue  # posted by an earlier attempt that failed on a later part
             markup = keyboard(message.buttons) if i == len(pieces) - 1 else None
-            sent = await self._post(chat_id, text, markup)
+            try:
+                sent = await self._post(chat_id, text, markup)
+            except DeliveryError:
+                if i > 0:
+                    self._keep_partial(key, i, last)
+                raise
             if sent is not None:
                 last = str(sent.message_id)
         return last
+
+    def _keep_partial(self, key: tuple[int, tuple[str, ...]], posted: int, last: str) -> None:
+        if len(self._partial) >= PARTIAL_KEPT:
+            del self._partial[next(iter(self._partial))]  # the oldest: its retry is long overdue
+        self._partial[key] = (posted, last)
 
     async def _post(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> Message | None:
         return await self.call(

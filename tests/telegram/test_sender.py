@@ -150,3 +150,32 @@ async def test_check_and_token_never_logged(
     await adapter.stop()
     assert all(c.token == TOKEN for c in api.calls)  # the token did travel, in the URL only
     assert not [r for r in caplog.records if TOKEN in r.getMessage() or "SECRET-token" in r.getMessage()]
+
+
+BODY = "".join(f"line {n} of a long digest\n" for n in range(400))  # three parts
+
+
+class FailsSecondPart(StandIn):
+    """Answers the second sendMessage with a 429 (the first part of a split message landed)."""
+
+    async def _handle(self, request):  # type: ignore[no-untyped-def]
+        if request.match_info["method"] == "sendMessage" and len(self.of("sendMessage")) == 1:
+            self.script("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+        return await super()._handle(request)
+
+
+async def test_a_split_message_retried_after_a_429_posts_only_the_missing_parts() -> None:
+    """The worker retries the whole entry after a 429; the parts that landed are not posted again."""
+    async with FailsSecondPart() as api:
+        bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api.url)))
+        sender = TelegramSender(bot, rate=1000.0)
+        msg = OutMessage((Span(BODY),), ((Button("Call", "call", "101"),),))
+        with pytest.raises(RetryAfter):
+            await sender.send(CHAT, msg)
+        last = await sender.send(CHAT, msg)  # the retry
+        await bot.session.close()
+    texts = [s["text"] for s in api.of("sendMessage")]
+    assert texts[1] == texts[2] != texts[0]  # part 1, part 2 (the 429), part 2 again, the rest
+    assert "".join([texts[0], *texts[2:]]) == BODY  # each part once
+    assert last and "reply_markup" in api.of("sendMessage")[-1]
+    assert sender._partial == {}  # forgotten once the message is whole
