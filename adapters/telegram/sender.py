@@ -66,9 +66,9 @@ class TelegramSender:
     def __init__(self, bot: Bot, *, rate: float = 30.0) -> None:
         self.bot = bot
         self.pacer = Pacer(rate)
-        #: (chat id, the message's parts) -> (parts already posted, the last one's id): a part
-        #: that failed (a 429, a network error) is retried alone, never the parts before it
-        self._partial: dict[tuple[int, tuple[str, ...]], tuple[int, str]] = {}
+        #: (chat id, number of parts, hash of the parts) -> (parts already posted, the last one's
+        #: id): a part that failed (a 429, a network error) is retried, never the parts before it
+        self._partial: dict[tuple[int, int, int], tuple[int, str]] = {}
 
     def platform_limits(self, chat: ChatRef) -> PacingLimits:
         """Telegram's own: 1 s per chat; groups (negative ids) also at most 20 messages a minute."""
@@ -98,7 +98,7 @@ class TelegramSender:
         if message.photo is not None:
             return await self._photo(chat_id, message, message.photo)
         pieces = chunks(message)
-        key = (chat_id, tuple(pieces))
+        key = (chat_id, len(pieces), hash(tuple(pieces)))
         done, last = self._partial.pop(key, (0, "")) if len(pieces) > 1 else (0, "")
         for i, text in enumerate(pieces):
             if i < done:
@@ -114,7 +114,7 @@ class TelegramSender:
                 last = str(sent.message_id)
         return last
 
-    def _keep_partial(self, key: tuple[int, tuple[str, ...]], posted: int, last: str) -> None:
+    def _keep_partial(self, key: tuple[int, int, int], posted: int, last: str) -> None:
         if len(self._partial) >= PARTIAL_KEPT:
             del self._partial[next(iter(self._partial))]  # the oldest: its retry is long overdue
         self._partial[key] = (posted, last)

@@ -16,10 +16,10 @@ writes, then commits them in ONE transaction and only then wakes the delivery wo
 is sent before it is durable. Short path: the alerts the commit inserted come back from
 ``Store.apply`` as outbox entries and go straight to ``on_enqueued`` (the delivery worker's
 ``offer``), so the worker need not read back what was just written; anything else a batch wrote
-to the outbox (a card or an alert edited in place) wakes it with ``on_alert`` as before. Batches
-and ticks are serialised by one lock. A batch the store
-refuses even after the retries is dropped, except its decided missed calls: they become pending
-like any alert that could not be stored.
+to the outbox (a card or an alert edited in place) wakes it with ``on_alert`` as before.
+Batches and ticks are serialised by one lock. A batch the store refuses even after the retries
+is dropped, except its decided missed calls: they become pending like any alert that could not
+be stored.
 """
 
 from __future__ import annotations
