@@ -73,6 +73,7 @@ async def test_bind_who_stranger_and_missed_call(api: StandIn, sim: PbxSimulator
     data = next(b["callback_data"] for b in buttons if b["callback_data"].startswith("c:"))
     await asyncio.sleep(1.0)
     assert len([s for s in api.of("sendMessage") if s["chat_id"] == "501"]) == 3  # alerted once
+    assert app.worker.short_passes >= 1  # sent as the commit handed it over, not read back (#14)
 
     api.push_callback(501, 1, data, user_id=ADMIN)
     toast = (await api.wait_for("answerCallbackQuery"))[0]
