@@ -12,16 +12,33 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import aiohttp
 
 from adapters.pbx.v2.transport import LinkClosed
 from bot.backoff import Backoff
-from bot.errors import AuthenticationError, HandshakeError
+from bot.errors import AuthenticationError, HandshakeError, PbxTimeout, PbxUnavailable
+
+T = TypeVar("T")
 
 #: what ends a session as a plain network event (reconnect without a traceback)
 DOWN_ERRORS = (LinkClosed, HandshakeError, aiohttp.ClientError, OSError, TimeoutError)
+
+
+async def send_and_wait(name: str, sent: Awaitable[None], reply: asyncio.Future[T], within_s: float) -> T:
+    """Send one command frame and wait for its reply, both clients' way: a failed send or a
+    dropped link is :class:`PbxUnavailable`, no reply in ``within_s`` is :class:`PbxTimeout`."""
+    try:
+        await sent
+        return await asyncio.wait_for(reply, within_s)
+    except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
+        raise PbxUnavailable(f"{name}: sending failed: {exc}") from None
+    except TimeoutError:
+        raise PbxTimeout(f"{name}: no reply within {within_s:g} s") from None
+    except LinkClosed:
+        raise PbxUnavailable(f"{name}: the link dropped before the reply") from None
 
 
 class LinkState(enum.Enum):

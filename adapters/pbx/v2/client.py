@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from adapters.pbx.parse import parse_event
-from adapters.pbx.reconnect import LinkState, Reconnecting
+from adapters.pbx.reconnect import LinkState, Reconnecting, send_and_wait
 from adapters.pbx.v2 import commands as cmd
 from adapters.pbx.v2 import socketio09 as sio
 from adapters.pbx.v2.transport import Link, LinkClosed, LinkStats, handshake, open_link
@@ -24,7 +24,6 @@ from bot.errors import (
     MalformedEvent,
     PbxCommandError,
     PbxError,
-    PbxTimeout,
     PbxUnavailable,
 )
 from bot.events import PbxEvent
@@ -186,13 +185,8 @@ class PbxClient(cmd.PbxCommands, Reconnecting):
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[hash_] = fut
         try:
-            await link.send(sio.event(name, {**data, "callback_hash": hash_}))
-            return cmd.check_reply(name, await asyncio.wait_for(fut, self.command_timeout))
-        except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
-            raise PbxUnavailable(f"{name}: sending failed: {exc}") from None
-        except TimeoutError:
-            raise PbxTimeout(f"{name}: no reply within {self.command_timeout:g} s") from None
-        except LinkClosed:
-            raise PbxUnavailable(f"{name}: the link dropped before the reply") from None
+            frame = sio.event(name, {**data, "callback_hash": hash_})
+            reply = await send_and_wait(name, link.send(frame), fut, self.command_timeout)
         finally:
             self._pending.pop(hash_, None)
+        return cmd.check_reply(name, reply)

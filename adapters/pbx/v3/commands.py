@@ -12,14 +12,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
-
 from adapters.pbx.combined import Unsupported
+from adapters.pbx.reconnect import send_and_wait
 from adapters.pbx.v2.commands import required
-from adapters.pbx.v2.transport import LinkClosed
 from adapters.pbx.v3 import wire
 from adapters.pbx.v3.link import Link
-from bot.errors import PbxTimeout, PbxUnavailable
+from bot.errors import PbxUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +70,8 @@ class V3Commands(Unsupported):
         fut: asyncio.Future[wire.Frame] = asyncio.get_running_loop().create_future()
         self._futures[req_id] = fut
         try:
-            await link.send(wire.encode_command(name, data, req_id))
-            frame = await asyncio.wait_for(fut, self.command_timeout)
-        except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
-            raise PbxUnavailable(f"{name}: sending failed: {exc}") from None
-        except TimeoutError:
-            raise PbxTimeout(f"{name}: no reply within {self.command_timeout:g} s") from None
-        except LinkClosed:
-            raise PbxUnavailable(f"{name}: the link dropped before the reply") from None
+            sent = link.send(wire.encode_command(name, data, req_id))
+            frame = await send_and_wait(name, sent, fut, self.command_timeout)
         finally:
             self._pending.discard(req_id)
             self._futures.pop(req_id, None)
