@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.commands.pairing import create_pairing_code, hash_code
-from bot.domain import ChatRef, Role, UserRef
+from bot.domain import ChatRef, Role, SipUser, UserRef
+from bot.errors import PbxUnavailable
 from tests.fakes import Conversation
 
 CHAT = ChatRef("telegram", "100")
@@ -19,6 +20,7 @@ async def bot() -> Conversation:
 
 
 async def test_bind_turns_on_default_alerts(bot: Conversation) -> None:
+    bot.pbx.users = [SipUser("305")]  # the PBX knows 305
     assert "bound to 305" in await bot.text("1", "/bind 305", chat="200")
     chat = await bot.store.get_chat(ChatRef("telegram", "200"))
     assert chat is not None and chat.alert_missed and chat.alert_registration and not chat.alert_calls
@@ -26,7 +28,37 @@ async def test_bind_turns_on_default_alerts(bot: Conversation) -> None:
     assert await bot.store.extensions_of(ChatRef("telegram", "200")) == ["305"]
     assert "already bound" in await bot.text("1", "/bind 305", chat="200")
     assert "not an extension" in await bot.text("1", "/bind 1;DROP")
-    assert bot.pbx.sent == []
+    assert bot.pbx.names() == ["user_list"]  # asked once whether 305 exists; nothing sent to a phone
+
+
+async def test_bind_of_an_extension_the_pbx_does_not_know_asks_to_confirm(bot: Conversation) -> None:
+    """``/bind 999`` (a typo?) is parked with Confirm/Cancel; Confirm binds, Cancel does not."""
+    bot.pbx.users = [SipUser("201"), SipUser("305")]
+    chat = ChatRef("telegram", "200")
+    [ask] = await bot.say("1", "/bind 999", chat="200")
+    assert "does not know extension 999" in ask.text and "anyway" in ask.text
+    assert await bot.store.extensions_of(chat) == []
+    cancel = ask.buttons[0][1]
+    assert (await bot.press("1", cancel.action, cancel.arg, chat="200")).toast == "Cancelled."
+    assert await bot.store.extensions_of(chat) == []
+    [ask] = await bot.say("1", "/bind 999", chat="200")
+    confirm = ask.buttons[0][0]
+    reply = await bot.press("1", confirm.action, confirm.arg, chat="200")
+    assert "bound to 999" in reply.toast and await bot.store.extensions_of(chat) == ["999"]
+    assert "bound to 305" in await bot.text("1", "/bind 305", chat="200")  # known: no question
+
+
+async def test_bind_asks_when_the_pbx_cannot_say(bot: Conversation) -> None:
+    bot.pbx.fail_next("user_list", PbxUnavailable("link down"))
+    [ask] = await bot.say("1", "/bind 305", chat="200")
+    assert "Could not ask the PBX" in ask.text and ask.buttons
+    assert await bot.store.extensions_of(ChatRef("telegram", "200")) == []
+
+
+async def test_bind_question_is_in_the_chats_language() -> None:
+    bot = Conversation(language="ru")
+    [ask] = await bot.say("1", "/bind 999", chat="200")
+    assert "АТС не знает номер 999" in ask.text and ask.buttons[0][0].label == "Подтвердить"
 
 
 async def _confirm_prompt(bot: Conversation, user: str, line: str) -> str:
