@@ -195,3 +195,31 @@ async def test_wrong_pairing_codes_are_rate_limited(bot: Conversation) -> None:
     assert "Paired" in await bot.text("4", f"/pair {code}", private=True)  # other users unaffected
     bot.now += 901
     assert "Wrong" in await bot.text("8", "/pair AAAAAAAA", private=True)
+
+
+async def test_the_deep_link_start_pair_takes_the_pair_path(bot: Conversation) -> None:
+    """``t.me/BOT?start=pair-CODE`` arrives as ``/start pair-CODE``: private chat only, once."""
+    code = await create_pairing_code(bot.store, bot.now)
+    assert "Paired" in await bot.text("8", f"/start pair-{code}", private=True)
+    assert (await bot.store.roles_of("telegram", "8")) == {"*": Role.ADMIN}
+    assert "Wrong or expired" in await bot.text("9", f"/start pair-{code}", private=True)  # once
+    entry = await bot.last_audit()
+    assert entry.command == "pair" and entry.args == "***" and code not in entry.result  # a secret
+    burnt = await create_pairing_code(bot.store, bot.now)
+    reply = await bot.text("7", f"/start pair-{burnt}")  # typed in a group: burnt, as /pair would be
+    assert "burnt" in reply and not await bot.store.roles_of("telegram", "7")
+    assert "Wrong or expired" in await bot.text("7", f"/start pair-{burnt}", private=True)
+    assert "Wrong" in await bot.text("6", "/start pair-AAAAAAAA", private=True)  # throttled like /pair
+    assert "onlinePBX" in await bot.text("6", "/start", private=True)  # a plain /start stays /start
+
+
+async def test_start_in_a_private_chat_shows_your_id_and_how_to_become_admin(bot: Conversation) -> None:
+    text = await bot.text("5150", "/start", private=True)
+    assert "Your id: 5150 (for BOT_ADMINS: telegram:5150)." in text
+    assert "onpbx-bot admin code" in text and "/pair CODE" in text and "BOT_ADMINS" in text
+    group = await bot.text("5150", "/start")  # a group hears nobody's id
+    assert "5150" not in group and "no role here" in group
+    admin = await bot.text("1", "/start", private=True)
+    assert "Your id: 1" in admin and "admin code" not in admin  # an admin needs no how-to
+    ru = Conversation(language="ru")
+    assert "Ваш id: 5150 (для BOT_ADMINS: telegram:5150)." in await ru.text("5150", "/start", private=True)
