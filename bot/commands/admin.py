@@ -205,7 +205,7 @@ async def audit(ctx: Ctx) -> list[OutMessage]:
     spans: list[Span] = []
     zone = ZoneInfo(ctx.chat.timezone)  # every time a chat sees is in its time zone
     for e in entries:
-        stamp = datetime.fromtimestamp(e.at, zone).strftime("%d.%m %H:%M")
+        stamp = datetime.fromtimestamp(e.at, zone).strftime("%m-%d %H:%M")
         mark = "✓" if e.allowed else "✗"
         who = flat(e.user_display or e.user_id)
         line = f"{stamp} {mark} {who} /{flat(e.command)} {flat(e.args, 200)} → {flat(e.result)}"

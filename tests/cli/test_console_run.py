@@ -55,9 +55,9 @@ def test_a_console_chat_in_russian_and_its_own_time_zone(tmp_path: Path, simulat
     assert "АТС не знает номер 999" in text and "Чат привязан к 999" in text
     assert "Чат привязан к 201" in text and text.count("АТС не знает номер") == 1  # 201 is known
     assert "Ваш id: operator (для BOT_ADMINS: console:operator)." in text
-    stamps = re.findall(r"^  (\d\d\.\d\d \d\d:\d\d) ✓ Console operator /", text, re.M)
+    stamps = re.findall(r"^  (\d\d-\d\d \d\d:\d\d) ✓ Console operator /", text, re.M)
     assert stamps, text
-    allowed = {(seen - timedelta(minutes=m)).strftime("%d.%m %H:%M") for m in (0, 1, 2)}
+    allowed = {(seen - timedelta(minutes=m)).strftime("%m-%d %H:%M") for m in (0, 1, 2)}
     assert set(stamps) <= allowed, (stamps, allowed)  # the chat's zone, not UTC
     assert SIM_KEY not in text
 

@@ -84,10 +84,10 @@ async def test_demo_shows_the_missed_call_called_back_and_the_report(tmp_path: P
     assert alerted is not None, edit
     year, day_time = alerted.group(2), f"{alerted.group(1)} {alerted.group(3)}"
     audit = text.split("> /audit 5", 1)[1]
-    stamps = re.findall(r"^  (\d\d\.\d\d \d\d:\d\d) ✓ Console operator", audit, re.M)
+    stamps = re.findall(r"^  (\d\d-\d\d \d\d:\d\d) ✓ Console operator", audit, re.M)
     assert len(stamps) == 5, audit
     for stamp in stamps:  # the same zone as the alert (UTC would be three hours off)
-        gap = datetime.strptime(f"{year}.{stamp}", "%Y.%d.%m %H:%M") - datetime.strptime(
+        gap = datetime.strptime(f"{year}-{stamp}", "%Y-%m-%d %H:%M") - datetime.strptime(
             f"{year}.{day_time}", "%Y.%d.%m %H:%M")
         assert timedelta(0) <= gap <= timedelta(minutes=1), (stamp, day_time)
 
