@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from importlib import metadata
 
 from bot.config import read_settings
-from bot.configcheck import missing
+from bot.configcheck import missing, platform_problems
 from bot.errors import BotError, ConfigError
 from bot.logsetup import setup_logging
 
@@ -107,6 +107,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return int(asyncio.run(run_doctor(settings, problems=problems, console=args.console)))
     if args.command == "run":
         problems += missing(settings, console=args.console, said=problems)
+    if args.command == "demo":  # it serves the chats configured too: half of one is an error
+        problems += platform_problems(settings, console=True)
     if problems:
         return _refuse(problems)
     if args.command == "run":

@@ -76,9 +76,10 @@ class Setup:
     async def run(self) -> int:
         if not self._may_write():
             return 1
+        given = self._all_given() if self.term is None else []
         await self._retrying(self._pbx)
         names = {p: await self._retrying(self._telegram if p == "telegram" else self._slack)
-                 for p in self._platforms()}
+                 for p in given or self._platforms()}
         settings = self._settings()
         envfile.write_private(self.target, envfile.render(self.answers.values), replace=self.replace)
         self.say(f"ok   wrote {self.target.resolve()} (mode 0600)")
@@ -133,6 +134,22 @@ class Setup:
         if problems:
             raise ConfigError("\n".join(problems))
         return settings
+
+    def _all_given(self) -> list[str]:
+        """Without a terminal: every missing answer at once, before any check; the platforms."""
+        problems = []
+        for name, what in (("ONPBX_DOMAIN", "the PBX's domain"), ("ONPBX_KEY", "the PBX's API key")):
+            try:
+                self.answers.need(name, what)
+            except ConfigError as exc:
+                problems.append(str(exc))
+        try:
+            platforms = self._platforms()
+        except ConfigError as exc:
+            problems.append(str(exc))
+        if problems:
+            raise ConfigError("\n".join(problems))
+        return platforms
 
     def _platforms(self) -> list[str]:
         if self.platform:

@@ -168,6 +168,8 @@ def test_a_half_configured_slack_fails_doctor_and_run_naming_what_is_missing(
     run = run_cli(tmp_path, "run", **sim_env(simulator), **given)
     [line] = errors(run)
     assert run.returncode == 2 and all(name in line for name in named), line
+    demo = run_cli(tmp_path, "demo", "--duration", "0.5", **given)  # it would serve that Slack too
+    assert demo.returncode == 2 and errors(demo) == [line]
     assert not any(secret in doctor.stdout + run.stderr for secret in given.values())
 
 

@@ -100,8 +100,13 @@ async def _the_link_pairs_once(home: Path, api: StandIn, code: str) -> None:
 def test_setup_without_a_terminal_says_what_is_missing(tmp_path: Path) -> None:
     done = setup(tmp_path)
     assert done.returncode == 2 and not (tmp_path / ".env").exists()
+    domain, key, platform = done.stderr.strip().splitlines()  # all at once
+    assert "ONPBX_DOMAIN is not given" in domain and "--onpbx-domain" in domain
+    assert "ONPBX_KEY is not given" in key and "no chat platform given" in platform
+    done = setup(tmp_path, "--domain", SIM_DOMAIN, "--key", SIM_KEY)  # no platform: said before any check
     [line] = done.stderr.strip().splitlines()
-    assert "ONPBX_DOMAIN is not given" in line and "--onpbx-domain" in line
+    assert done.returncode == 2 and "no chat platform given" in line and "--telegram-bot-token" in line
+    assert "ok " not in done.stdout and not (tmp_path / ".env").exists()
 
 
 def test_a_wrong_key_writes_nothing_and_shows_no_key(tmp_path: Path, simulator: Sim) -> None:
