@@ -1,0 +1,181 @@
+"""The lease of the active bot: one row per lease name, held for a while, with a fencing epoch.
+
+Strategy: a lease row rather than an advisory lock, because its expiry runs on the database's
+clock: a holder that can no longer reach the database knows when it must have stopped (its own
+deadline, counted from before its last successful renew, falls before the row's expiry), whereas
+a session advisory lock goes whenever the server notices the dead connection, which the holder
+cannot know (and which a connection pooler breaks). Each acquisition bumps ``epoch``; a fenced
+write runs ``lease_check(name, epoch)`` in its transaction, so the database refuses a stale one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, LiteralString, Protocol
+
+import psycopg
+
+from bot.errors import StorageError
+from storage.postgres.link import Link
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseToken:
+    """What a fenced write shows the database: the lease and the epoch this process holds."""
+
+    name: str
+    epoch: int
+
+
+class Fence(Protocol):
+    """What a fenced store asks before each write (:class:`Lease` is one)."""
+
+    def token(self) -> LeaseToken | None:
+        """The held lease, or None when this process must not write."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseTiming:
+    """How long a renew keeps the lease (``ttl_s``, on the database's clock), how often the
+    holder renews and a standby polls, and how early the holder stops before the row expires."""
+
+    ttl_s: float
+    renew_s: float
+    poll_s: float
+    margin_s: float
+
+    @classmethod
+    def for_failover(cls, failover_s: float) -> LeaseTiming:
+        """From ``BOT_FAILOVER_S``: the lease lasts half of it and is renewed three times in
+        that; a standby polls as often, so it holds the lease within 2/3 of ``failover_s`` of
+        the holder's death, which leaves the last third to connect to the PBX."""
+        ttl = failover_s / 2
+        return cls(ttl_s=ttl, renew_s=ttl / 3, poll_s=ttl / 3, margin_s=min(1.0, ttl / 5))
+
+    @property
+    def takeover_s(self) -> float:
+        """Worst time from the holder's death to a standby's acquisition (queries aside)."""
+        return self.ttl_s + self.poll_s
+
+
+_ACQUIRE: LiteralString = (
+    "INSERT INTO leases AS l (name, holder, epoch, expires_at) "
+    "VALUES (%(name)s, %(holder)s, 1, clock_timestamp() + make_interval(secs => %(ttl)s)) "
+    "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = l.epoch + 1, "
+    "expires_at = excluded.expires_at "
+    "WHERE l.expires_at <= clock_timestamp() OR l.holder = excluded.holder RETURNING epoch"
+)
+_RENEW: LiteralString = (
+    "UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) "
+    "WHERE name = %(name)s AND epoch = %(epoch)s AND expires_at > clock_timestamp() RETURNING epoch"
+)
+_RELEASE: LiteralString = (
+    "UPDATE leases SET expires_at = '-infinity' WHERE name = %(name)s AND epoch = %(epoch)s "
+    "AND expires_at > clock_timestamp()"
+)
+
+
+def holder_id() -> str:
+    """This process, for people reading the ``leases`` row: host, pid and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Lease:
+    """This process's claim on the lease ``name``: :meth:`acquire`, :meth:`renew`,
+    :meth:`release`, and :meth:`holds`, which turns False by this process's own clock before
+    the row can expire, even when the database is out of reach. Runs on its own connection.
+    """
+
+    def __init__(
+        self, dsn: str, timing: LeaseTiming, *, name: str = "active", holder: str | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:  # fmt: skip
+        self.name = name
+        self.timing = timing
+        self.holder = holder or holder_id()
+        self._link = Link(dsn, role=f"lease {self.holder}")  # pg_stat_activity names the holder
+        self.clock = clock  # decides this process's deadline (inject one in tests)
+        self._epoch: int | None = None
+        self._deadline = float("-inf")
+
+    @property
+    def epoch(self) -> int | None:
+        """The epoch of the current (or last) holding, None before the first."""
+        return self._epoch
+
+    @property
+    def deadline(self) -> float:
+        """When, on this process's clock, the current holding ends unless renewed."""
+        return self._deadline
+
+    def holds(self) -> bool:
+        return self._epoch is not None and self.clock() < self._deadline
+
+    def token(self) -> LeaseToken | None:
+        return LeaseToken(self.name, self._epoch) if self._epoch is not None and self.holds() else None
+
+    async def acquire(self) -> bool:
+        """Take the lease if it is free or expired; True if this process holds it now."""
+        started = self.clock()
+        params = {"name": self.name, "holder": self.holder, "ttl": self.timing.ttl_s}
+        row = await self._query("acquire", _ACQUIRE, params, self.timing.poll_s)
+        if row is None:
+            return self.holds()
+        self._epoch, self._deadline = int(row[0]), started + self.timing.ttl_s - self.timing.margin_s
+        logger.info("lease %r acquired by %s (epoch %d)", self.name, self.holder, self._epoch)
+        return True
+
+    async def renew(self) -> bool:
+        """Extend the holding; False (and no longer holding) if it was lost or expired."""
+        if not self.holds():
+            return False
+        started, epoch = self.clock(), self._epoch
+        params = {"name": self.name, "epoch": epoch, "ttl": self.timing.ttl_s}
+        row = await self._query("renew", _RENEW, params, max(0.05, self._deadline - started))
+        if row is None:
+            logger.warning("lease %r epoch %s was lost (expired or taken over)", self.name, epoch)
+            self._deadline = float("-inf")
+            return False
+        self._deadline = started + self.timing.ttl_s - self.timing.margin_s
+        return True
+
+    async def release(self) -> None:
+        """Give the lease up at once (a clean shutdown): a standby takes it at its next poll."""
+        epoch, held = self._epoch, self.holds()
+        self._deadline = float("-inf")
+        if held:
+            await self._query("release", _RELEASE, {"name": self.name, "epoch": epoch}, self.timing.poll_s)
+            logger.info("lease %r epoch %s released", self.name, epoch)
+
+    async def close(self) -> None:
+        await self._link.close()
+
+    async def _query(self, action: str, sql: LiteralString, params: dict[str, Any], within_s: float) -> Any:
+        """One autocommit statement, given up after ``within_s``; its first row or None."""
+        link = self._link
+        async with link.lock:
+            try:
+                async with asyncio.timeout(within_s):
+                    cur = await (await link.connection()).execute(sql, params)
+                    return await cur.fetchone() if cur.description else None
+            except psycopg.Error as exc:
+                raise link.error(f"lease {action}", exc) from None
+            except TimeoutError:
+                link.drop()
+                took = f"lease {action} took over {within_s:.1f} s"
+                raise StorageError(f"PostgreSQL {link.where}: {took}") from None
+            except asyncio.CancelledError:
+                link.drop()
+                raise
