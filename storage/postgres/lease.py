@@ -10,7 +10,6 @@ write runs ``lease_check(name, epoch)`` in its transaction, so the database refu
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import secrets
@@ -23,7 +22,7 @@ from typing import Any, LiteralString, Protocol
 import psycopg
 
 from bot.errors import StorageError
-from storage.postgres.link import Link
+from storage.postgres.link import Link, bounded
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +70,10 @@ class LeaseTiming:
 
 
 _ACQUIRE: LiteralString = (
-    "INSERT INTO leases AS l (name, holder, epoch, expires_at) "
-    "VALUES (%(name)s, %(holder)s, 1, clock_timestamp() + make_interval(secs => %(ttl)s)) "
+    "INSERT INTO leases AS l (name, holder, epoch, acquired_at, expires_at) "
+    "VALUES (%(name)s, %(holder)s, 1, clock_timestamp(), clock_timestamp() + make_interval(secs => %(ttl)s)) "
     "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = l.epoch + 1, "
-    "expires_at = excluded.expires_at "
+    "acquired_at = excluded.acquired_at, expires_at = excluded.expires_at "
     "WHERE l.expires_at <= clock_timestamp() OR l.holder = excluded.holder RETURNING epoch"
 )
 _RENEW: LiteralString = (
@@ -163,19 +162,27 @@ class Lease:
         await self._link.close()
 
     async def _query(self, action: str, sql: LiteralString, params: dict[str, Any], within_s: float) -> Any:
-        """One autocommit statement, given up after ``within_s``; its first row or None."""
+        """One autocommit statement, given up after ``within_s``; its first row or None. Each is
+        safe to repeat (a repeated acquisition just takes a newer epoch), so one that found its
+        connection lost runs once more on a new one."""
         link = self._link
         async with link.lock:
             try:
-                async with asyncio.timeout(within_s):
-                    cur = await (await link.connection()).execute(sql, params)
-                    return await cur.fetchone() if cur.description else None
+                return await bounded(self._twice(sql, params), within_s, link)
             except psycopg.Error as exc:
                 raise link.error(f"lease {action}", exc) from None
             except TimeoutError:
-                link.drop()
                 took = f"lease {action} took over {within_s:.1f} s"
                 raise StorageError(f"PostgreSQL {link.where}: {took}") from None
-            except asyncio.CancelledError:
-                link.drop()
+
+    async def _twice(self, sql: LiteralString, params: dict[str, Any]) -> Any:
+        try:
+            return await self._once(sql, params)
+        except psycopg.Error:
+            if not self._link.broken:
                 raise
+        return await self._once(sql, params)
+
+    async def _once(self, sql: LiteralString, params: dict[str, Any]) -> Any:
+        cur = await (await self._link.connection()).execute(sql, params)
+        return await cur.fetchone() if cur.description else None

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import AsyncConnection
@@ -27,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
     "keepalives_count": 3,
 }  # fmt: skip
+
+T = TypeVar("T")
 
 #: the SQLSTATE ``lease_check`` raises (storage/postgres/schema.py p001_leases)
 FENCED_OUT = "OBL01"
@@ -93,6 +96,10 @@ class Link:
         """The last connection was lost (the server went away, or killed it)."""
         return self._conn is not None and (self._conn.closed or self._conn.broken)
 
+    def forget(self) -> None:
+        """Open a new connection next time, leaving the current one to whoever still uses it."""
+        self._conn = None
+
     def drop(self) -> None:
         """Forget the connection (after a timeout or a cancel left it in an unknown state)."""
         conn, self._conn = self._conn, None
@@ -103,3 +110,39 @@ class Link:
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
+
+
+async def bounded(work: Coroutine[Any, Any, T], within_s: float, link: Link) -> T:
+    """``work`` on ``link``, or TimeoutError after ``within_s`` with its connection closed.
+
+    A silent network leaves a query waiting for an answer that never comes; cancelling it once
+    makes the driver try to cancel it on the server (through the same silent network) for up
+    to ten seconds, so the waiting task is interrupted twice, which closes the connection at once.
+    Cancelling the caller interrupts ``work`` the same way.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=within_s)
+    except asyncio.CancelledError:
+        await _interrupt(task, link)
+        raise
+    if task in done:
+        return task.result()
+    await _interrupt(task, link)
+    raise TimeoutError(f"no answer within {within_s:.1f} s")
+
+
+async def _interrupt(task: asyncio.Future[Any], link: Link) -> None:
+    task.cancel()
+    for _ in range(3):  # let the driver enter its cancel handling, then interrupt that too
+        await asyncio.sleep(0)
+        task.cancel()
+    await asyncio.wait({task}, timeout=1.0)
+    if not task.done():  # the driver holds on regardless: leave it, with its connection, behind
+        logger.warning("PostgreSQL %s: a %s query ignored cancellation", link.where, link.role)
+        link.forget()
+        return
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it as never retrieved
+    link.drop()
+

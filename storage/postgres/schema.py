@@ -121,6 +121,7 @@ P001 = Migration("p001_leases", (
         name {_K} PRIMARY KEY,
         holder text NOT NULL DEFAULT '',
         epoch bigint NOT NULL DEFAULT 0,
+        acquired_at timestamptz NOT NULL DEFAULT '-infinity',
         expires_at timestamptz NOT NULL DEFAULT '-infinity')""",
     """CREATE FUNCTION lease_check(p_name text, p_epoch bigint) RETURNS void
     LANGUAGE plpgsql AS $$
