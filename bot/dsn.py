@@ -8,7 +8,7 @@ both, so a URL can be named in a log line or an error without its password.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 SCHEMES = ("postgresql://", "postgres://")
 MASK = "***"
@@ -50,10 +50,8 @@ def redact_dsn(value: str) -> str:
         return value
     parts = urlsplit(value.strip())
     user, password, hosts = _userinfo(parts.netloc)
-    netloc = parts.netloc
-    if password is not None:
-        netloc = f"{user}:{MASK}@{hosts}"
-    query = "&".join(
-        f"password={MASK}" if raw.startswith("password=") else raw for raw in parts.query.split("&")
-    ) if parts.query else ""  # fmt: skip
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    netloc = parts.netloc if password is None else f"{user}:{MASK}@{hosts}"
+    pairs = parts.query.split("&")
+    query = "&".join(f"password={MASK}" if raw.startswith("password=") else raw for raw in pairs)
+    return (f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if parts.query else "")
+            + (f"#{parts.fragment}" if parts.fragment else ""))  # fmt: skip

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg import pg_cluster, pg_database, pg_dsn  # noqa: F401  # the throwaway PostgreSQL server
+from tests.pg import (  # noqa: F401  # the throwaway PostgreSQL server (tests/pg.py)
+    pg_cluster,
+    pg_database,
+    pg_dsn,
+    pytest_collection_modifyitems,
+)
 
 NODE_DIR = Path(__file__).parent / "node"
 

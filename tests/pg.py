@@ -134,7 +134,7 @@ class PgCluster:
             os.chown(pwfile, self._owner["user"], self._owner["group"])
         self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--pwfile", str(pwfile),
                   "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
-                  "--no-instructions")  # fmt: skip
+                  "--no-instructions", *(["--no-sync"] if self.fast else []))  # fmt: skip
         pwfile.unlink()
         for attempt in range(3):  # another process may take the free port before the server does
             self.port = free_port()
@@ -195,8 +195,42 @@ def running_cluster(*, fast: bool = True) -> Iterator[PgCluster]:
         cluster.stop()
 
 
+_SESSION: dict[str, Any] = {}  # the session's cluster once started ("cluster"), or why not ("error")
+_USES = {"pg_cluster", "pg_database", "pg_dsn"}
+
+
+def wants_postgres(item: pytest.Item) -> bool:
+    """The test uses the server: one of its fixtures, or the ``postgres`` store parameter."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return bool(_USES & set(getattr(item, "fixturenames", ()))) or "postgres" in params.values()
+
+
+def _session_cluster(config: pytest.Config) -> PgCluster:
+    if "cluster" not in _SESSION and "error" not in _SESSION:
+        bindir = find_bindir()
+        assert bindir is not None
+        cluster = PgCluster(bindir)
+        config.add_cleanup(cluster.stop)  # before start: a half-started cluster goes too
+        try:
+            _SESSION["cluster"] = cluster.start()
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            _SESSION["error"] = f"the throwaway PostgreSQL server did not start: {exc}"
+    if "error" in _SESSION:
+        pytest.fail(_SESSION["error"])
+    return _SESSION["cluster"]  # type: ignore[no-any-return]
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start the server before the first test when a selected test needs it, so that its start
+    (seconds on a loaded machine) is not counted in that test's timeout."""
+    if server_problem() is None and any(wants_postgres(item) for item in items):
+        with contextlib.suppress(pytest.fail.Exception):  # reported by the fixture, test by test
+            _session_cluster(config)
+
+
 @pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
+def pg_cluster(pytestconfig: pytest.Config) -> PgCluster:
     """The session's throwaway cluster; fails under CI, skips loudly elsewhere, without a server."""
     problem = server_problem()
     if problem:
@@ -204,8 +238,7 @@ def pg_cluster() -> Iterator[PgCluster]:
             pytest.fail(f"CI=true and {problem}")
         warnings.warn(f"SKIPPING PostgreSQL test: {problem}", stacklevel=1)
         pytest.skip(f"LOUD SKIP: {problem}")
-    with running_cluster() as cluster:
-        yield cluster
+    return _session_cluster(pytestconfig)
 
 
 @pytest.fixture(scope="session")

@@ -145,20 +145,22 @@ _VERSIONS = """CREATE TABLE IF NOT EXISTS schema_version (
 
 
 def check_known(applied: list[tuple[int, str]], known: tuple[Migration, ...] = MIGRATIONS) -> int:
-    """How many of ``known`` the database has; raises :class:`SchemaTooNew` if it has a step
-    this list does not know (a newer onpbx-bot migrated it), StorageError if they disagree."""
+    """How many of ``known`` the database has (``applied``: its (version, name) rows in order);
+    raises :class:`SchemaTooNew` if it is at a version past ``known`` (a newer onpbx-bot
+    migrated it), StorageError if a step of the same version has another name."""
     names = [m.name for m in known]
+    if applied and applied[-1][0] > len(names):
+        raise SchemaTooNew(
+            f"the database schema is at version {applied[-1][0]} ({applied[-1][1]}), newer than this "
+            f"onpbx-bot knows ({len(names)}, {names[-1]}): upgrade onpbx-bot before starting it on it"
+        )
+    if [v for v, _ in applied] != list(range(1, len(applied) + 1)):
+        raise StorageError(f"schema_version has gaps ({[v for v, _ in applied]}): repair it by hand")
     for version, name in applied:
-        if version > len(names) or name not in names:
-            raise SchemaTooNew(
-                f"the database schema is at version {max(v for v, _ in applied)} ({name!r} is unknown "
-                f"here), newer than this onpbx-bot knows ({len(names)}, {names[-1]}): "
-                "upgrade onpbx-bot before starting it on this database"
-            )
         if names[version - 1] != name:
             raise StorageError(
-                f"schema version {version} is {name!r} in the database but "
-                f"{names[version - 1]!r} here: the database was migrated by another build"
+                f"schema version {version} is {name!r} in the database but {names[version - 1]!r} "
+                "here: the database was migrated by another build of onpbx-bot"
             )
     return len(applied)
 

@@ -88,20 +88,34 @@ class PostgresStore:
     async def _transaction(
         self, pipeline: bool, fn: Callable[Concatenate[Conn, P], Awaitable[T]], *args: P.args, **kw: P.kwargs
     ) -> T:
-        """``fn(conn, ...)`` as one (fenced) write transaction, pipelined when asked."""
-        token, link = self._token(), self._writer
-        async with link.lock:
+        """``fn(conn, ...)`` as one (fenced) write transaction, pipelined when asked. A connection
+        found dead at BEGIN ran nothing, so the transaction runs again on a new one, once."""
+        token = self._token()
+        async with self._writer.lock:
             try:
-                conn = await link.connection()
-                async with conn.pipeline() if pipeline else contextlib.nullcontext(), conn.transaction():
-                    if token is not None:
-                        await conn.execute("SELECT lease_check(%s, %s)", [token.name, token.epoch])
-                    return await fn(conn, *args, **kw)
-            except psycopg.Error as exc:
-                raise link.error(fn.__name__, exc) from None
-            except asyncio.CancelledError:
-                link.drop()  # a query may be in flight: start from a fresh connection
-                raise
+                return await self._run(True, pipeline, token, fn, *args, **kw)
+            except _DeadAtBegin:
+                return await self._run(False, pipeline, token, fn, *args, **kw)
+
+    async def _run(
+        self, may_retry: bool, pipeline: bool, token: LeaseToken | None,
+        fn: Callable[Concatenate[Conn, P], Awaitable[T]], *args: P.args, **kw: P.kwargs,
+    ) -> T:  # fmt: skip
+        link, begun = self._writer, False
+        try:
+            conn = await link.connection()
+            async with conn.pipeline() if pipeline else contextlib.nullcontext(), conn.transaction():
+                begun = True
+                if token is not None:
+                    await conn.execute("SELECT lease_check(%s, %s)", [token.name, token.epoch])
+                return await fn(conn, *args, **kw)
+        except psycopg.Error as exc:
+            if may_retry and not begun and link.broken:
+                raise _DeadAtBegin from None
+            raise link.error(fn.__name__, exc) from None
+        except asyncio.CancelledError:
+            link.drop()  # a query may be in flight: start from a fresh connection
+            raise
 
     async def _read(
         self, fn: Callable[Concatenate[Conn, P], Awaitable[T]], *args: P.args, **kw: P.kwargs
@@ -273,3 +287,7 @@ class PostgresStore:
 
     async def set_setting(self, key: str, value: str | None) -> None:
         await self._write(records.set_setting, key, value)
+
+
+class _DeadAtBegin(Exception):
+    """The writer's connection was found dead at BEGIN: nothing ran."""
