@@ -115,19 +115,22 @@ M004 = Migration("m004_issue14_outbox_live_by_id", (
     "CREATE INDEX outbox_live_by_id ON outbox (id) WHERE NOT done",
 ))  # fmt: skip
 
-#: the lease of the active bot (storage/postgres/lease.py) and the check every fenced write runs
+#: the lease of the active bot (storage/postgres/lease.py) and the check every fenced write runs.
+#: ``epoch`` is in a unique key, so the check's FOR KEY SHARE lock makes a takeover (a new epoch)
+#: wait for the fenced writes in flight, while a renewal (only ``expires_at``) never waits.
 P001 = Migration("p001_leases", (
     f"""CREATE TABLE leases (
         name {_K} PRIMARY KEY,
         holder text NOT NULL DEFAULT '',
         epoch bigint NOT NULL DEFAULT 0,
         acquired_at timestamptz NOT NULL DEFAULT '-infinity',
-        expires_at timestamptz NOT NULL DEFAULT '-infinity')""",
+        expires_at timestamptz NOT NULL DEFAULT '-infinity',
+        UNIQUE (name, epoch))""",
     """CREATE FUNCTION lease_check(p_name text, p_epoch bigint) RETURNS void
     LANGUAGE plpgsql AS $$
     BEGIN
         PERFORM 1 FROM leases
-            WHERE name = p_name AND epoch = p_epoch AND expires_at > clock_timestamp() FOR SHARE;
+            WHERE name = p_name AND epoch = p_epoch AND expires_at > clock_timestamp() FOR KEY SHARE;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'lease % epoch % is not held: this process is fenced out', p_name, p_epoch
                 USING ERRCODE = 'OBL01';

@@ -148,3 +148,34 @@ async def test_a_released_lease_is_free_at_once(dsn: str) -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def _waits_for_a_lock(dsn: str, holder: str) -> bool:
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        cur = await conn.execute(
+            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE application_name = %s",
+            [f"onpbx-bot lease {holder}"],
+        )
+        row = await cur.fetchone()
+    return bool(row and row[0])
+
+
+async def test_a_takeover_waits_for_the_fenced_write_in_flight_and_a_renewal_does_not(dsn: str) -> None:
+    patient = LeaseTiming(ttl_s=0.3, renew_s=0.1, poll_s=20.0, margin_s=0.05)
+    a, b = Lease(dsn, patient, clock=FrozenClock()), Lease(dsn, patient)
+    writer = await psycopg.AsyncConnection.connect(dsn)
+    try:
+        assert await a.acquire()
+        await writer.execute("SELECT lease_check('active', %s)", [a.epoch])  # a write transaction, open
+        assert await a.renew()  # renewing only moves expires_at: it does not wait for the write
+        await wait_expired(dsn)
+        takeover = asyncio.create_task(b.acquire())
+        while not await _waits_for_a_lock(dsn, b.holder):  # each check is a round trip
+            pass  # the takeover comes to wait for the write that checked epoch 1
+        assert not takeover.done()
+        await writer.commit()  # the fenced write lands first, under the epoch that checked it
+        assert await takeover and b.epoch == 2
+    finally:
+        await writer.close()
+        await a.close()
+        await b.close()
