@@ -17,9 +17,8 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.conninfo import conninfo_to_dict
 
-from bot.dsn import dsn_passwords, redact_dsn
+from bot.dsn import MASK, dsn_passwords, redact_dsn
 from bot.errors import StorageError
-from bot.logsetup import Redactor
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +44,7 @@ class Link:
     def __init__(self, dsn: str, *, role: str, autocommit: bool = True) -> None:
         self._dsn = dsn
         self.where = redact_dsn(dsn)
-        self._redact = Redactor(dsn_passwords(dsn))
-        self._secrets = dsn_passwords(dsn)
+        self._secrets = sorted(dsn_passwords(dsn), key=len, reverse=True)
         self.role = role
         self._autocommit = autocommit
         self._conn: AsyncConnection[Any] | None = None
@@ -54,10 +52,10 @@ class Link:
 
     def clean(self, text: str) -> str:
         """``text`` with every form of the URL's password masked (short ones too)."""
-        text = self._redact(text)
+        text = text.replace(self._dsn, self.where)
         for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text.replace(self._dsn, self.where)
+            text = text.replace(secret, MASK)
+        return text
 
     def error(self, action: str, exc: BaseException) -> StorageError:
         """A driver error as a StorageError that names the masked URL and never the password."""

@@ -3,8 +3,8 @@
 Strategy: every write is one transaction on the writer connection (an asyncio lock makes it this
 process's only writer, as the SQLite store's thread is). A store given a fence runs
 ``lease_check`` first inside that transaction, so the database itself refuses the write of a
-process whose lease has gone, and holds the lease row until commit, so no takeover lands in the
-middle. ``apply`` pipelines its batch (one round trip for the lot). Reads run in autocommit on
+process whose lease has gone, and key-share-locks the lease row until commit, so no takeover
+lands in the middle. ``apply`` pipelines its batch (one round trip for the lot). Reads run in autocommit on
 the reader connection and see every committed write.
 """
 
