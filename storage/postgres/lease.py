@@ -69,12 +69,14 @@ class LeaseTiming:
         return self.ttl_s + self.poll_s
 
 
+#: a lease's row is made once, expired, by whoever asks first (DO NOTHING covers every unique key,
+#: where an upsert's ON CONFLICT (name) would let two first acquisitions collide on (name, epoch))
+_SEED: LiteralString = "INSERT INTO leases (name) VALUES (%(name)s) ON CONFLICT DO NOTHING"
+#: concurrent acquisitions queue on the row lock; each re-reads the row, so only the first wins
 _ACQUIRE: LiteralString = (
-    "INSERT INTO leases AS l (name, holder, epoch, acquired_at, expires_at) "
-    "VALUES (%(name)s, %(holder)s, 1, clock_timestamp(), clock_timestamp() + make_interval(secs => %(ttl)s)) "
-    "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = l.epoch + 1, "
-    "acquired_at = excluded.acquired_at, expires_at = excluded.expires_at "
-    "WHERE l.expires_at <= clock_timestamp() OR l.holder = excluded.holder RETURNING epoch"
+    "UPDATE leases SET holder = %(holder)s, epoch = epoch + 1, acquired_at = clock_timestamp(), "
+    "expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) "
+    "WHERE name = %(name)s AND (expires_at <= clock_timestamp() OR holder = %(holder)s) RETURNING epoch"
 )
 _RENEW: LiteralString = (
     "UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) "
@@ -107,6 +109,7 @@ class Lease:
         self._link = Link(dsn, role=f"lease {self.holder}")  # pg_stat_activity names the holder
         self.clock = clock  # decides this process's deadline (inject one in tests)
         self._epoch: int | None = None
+        self._seeded = False  # the lease's row exists
         self._deadline = float("-inf")
 
     @property
@@ -129,6 +132,9 @@ class Lease:
         """Take the lease if it is free or expired; True if this process holds it now."""
         started = self.clock()
         params = {"name": self.name, "holder": self.holder, "ttl": self.timing.ttl_s}
+        if not self._seeded:
+            await self._query("acquire", _SEED, params, self.timing.poll_s)
+            self._seeded = True
         row = await self._query("acquire", _ACQUIRE, params, self.timing.poll_s)
         if row is None:
             return self.holds()

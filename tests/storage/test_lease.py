@@ -34,19 +34,19 @@ async def dsn(pg_dsn: str) -> str:
     return pg_dsn
 
 
-async def lease_row(dsn: str) -> tuple[str, int, bool]:
-    """(holder, epoch, expired on the database's clock) of the ``active`` lease."""
+async def lease_row(dsn: str, name: str = "active") -> tuple[str, int, bool]:
+    """(holder, epoch, expired on the database's clock) of the lease ``name``."""
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         cur = await conn.execute(
-            "SELECT holder, epoch, expires_at <= clock_timestamp() FROM leases WHERE name = 'active'"
+            "SELECT holder, epoch, expires_at <= clock_timestamp() FROM leases WHERE name = %s", [name]
         )
         row = await cur.fetchone()
     assert row is not None
     return str(row[0]), int(row[1]), bool(row[2])
 
 
-async def wait_expired(dsn: str) -> None:
-    while not (await lease_row(dsn))[2]:
+async def wait_expired(dsn: str, name: str = "active") -> None:
+    while not (await lease_row(dsn, name))[2]:
         pass  # each check is a round trip to the server: no sleep needed, the test timeout bounds it
 
 
@@ -57,15 +57,22 @@ def test_timing_keeps_the_takeover_inside_the_failover_bound() -> None:
         assert 0 < t.margin_s < t.ttl_s and 2 * t.renew_s < t.ttl_s - t.margin_s  # two renews per term
 
 
-async def test_exactly_one_of_many_contenders_holds(dsn: str) -> None:
-    leases = [Lease(dsn, SHORT) for _ in range(5)]
+@pytest.mark.parametrize("fresh", [True, False], ids=["first-ever", "expired"])
+@pytest.mark.parametrize("name", ["r1", "r2", "r3", "r4"])  # a race: run it a few times
+async def test_exactly_one_of_many_contenders_holds(dsn: str, fresh: bool, name: str) -> None:
+    leases = [Lease(dsn, SHORT, name=name) for _ in range(8)]
     try:
+        if not fresh:  # the row exists and its term ran out: they all race to take it over
+            assert await leases[0].acquire()
+            await wait_expired(dsn, name)
+        for lease in leases:  # each on its own connection, as separate processes would be
+            await lease._link.connection()
         won = await asyncio.gather(*(lease.acquire() for lease in leases))
         assert won.count(True) == 1
         holder = leases[won.index(True)]
         assert [lease.holds() for lease in leases] == won
         assert [lease.token() is not None for lease in leases] == won
-        assert await lease_row(dsn) == (holder.holder, 1, False)
+        assert await lease_row(dsn, name) == (holder.holder, 1 if fresh else 2, False)
         assert not await leases[won.index(False)].acquire()  # still held: no second holder
     finally:
         for lease in leases:
