@@ -27,7 +27,7 @@ EXAMPLES: dict[str, str] = {
     "bot_timezone": "Europe/Moscow", "bot_country": "RU", "bot_http_port": "9100", "bot_log_format": "text",
     "bot_log_level": "INFO", "bot_reg_grace_s": "30", "bot_flap_window_s": "300", "bot_flap_changes": "3",
     "bot_call_ttl_s": "14400", "bot_dial_per_minute": "5", "bot_retention_days": "30",
-    "bot_backfill_max_h": "24", "bot_resolve_window_h": "24",
+    "bot_backfill_max_h": "24", "bot_resolve_window_h": "24", "bot_failover_s": "10",
 }  # fmt: skip
 SECRET_FIELDS = frozenset(n for n, f in Settings.model_fields.items() if "SecretStr" in str(f.annotation))
 _KIND = {

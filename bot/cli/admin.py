@@ -15,6 +15,7 @@ from bot import ids
 from bot.commands import create_pairing_code
 from bot.config import Settings
 from bot.domain import ChatRef, Role
+from bot.dsn import is_postgres_url, redact_dsn
 from bot.errors import ConfigError
 
 
@@ -29,22 +30,29 @@ def split_ref(text: str, *, chat: bool = False) -> tuple[str, str]:
         raise ConfigError(str(exc)) from None
 
 
-def database_path(settings: Settings) -> Path:
-    """Where ``BOT_DB`` points, from the current folder."""
-    return Path(settings.bot_db).expanduser().resolve()
+def database_path(settings: Settings) -> str:
+    """Where ``BOT_DB`` points: the file, from the current folder, or the URL without its password."""
+    if is_postgres_url(settings.bot_db):
+        return redact_dsn(settings.bot_db)
+    return str(Path(settings.bot_db).expanduser().resolve())
+
+
+def database_missing(settings: Settings) -> bool:
+    """A SQLite ``BOT_DB`` whose file does not exist (a PostgreSQL database is the server's)."""
+    return not is_postgres_url(settings.bot_db) and not Path(settings.bot_db).expanduser().is_file()
 
 
 async def open_store(settings: Settings, *, create: bool = False) -> Any:
-    """The SQLite store at ``BOT_DB``; without ``create`` a missing file is a :class:`ConfigError`."""
-    from storage.sqlite import SqliteStore
+    """The store at ``BOT_DB`` (a file or a postgresql:// URL); without ``create`` a missing
+    SQLite file is a :class:`ConfigError`, not a new empty database."""
+    from storage.factory import open_store as open_bot_db
 
-    path = database_path(settings)
-    if not create and not path.is_file():
+    if not create and database_missing(settings):
         raise ConfigError(
-            f"BOT_DB: no database at {path}: run `onpbx-bot setup` or `onpbx-bot run` once to create it "
-            "(from the folder the bot runs in), or set BOT_DB to the bot's database"
+            f"BOT_DB: no database at {database_path(settings)}: run `onpbx-bot setup` or `onpbx-bot run` "
+            "once to create it (from the folder the bot runs in), or set BOT_DB to the bot's database"
         )
-    return await SqliteStore.open(str(path))
+    return await open_bot_db(settings.bot_db)
 
 
 async def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ import aiohttp
 
 from adapters.pbx.v2.transport import handshake
 from bot.cli import pbx_choice
-from bot.cli.admin import database_path
+from bot.cli.admin import database_missing, database_path
 from bot.config import Settings
 from bot.configcheck import missing, missing_pbx, platform_problems
 from bot.errors import BotError
@@ -32,18 +32,18 @@ def _settings(settings: Settings) -> str:
 
 
 async def _database(settings: Settings) -> str:
-    from storage.sqlite import SqliteStore
+    from storage.factory import open_store  # a file (SQLite) or a postgresql:// URL
 
-    path = database_path(settings)
-    if not path.is_file():
-        return f"{path} does not exist yet: `onpbx-bot setup` or `onpbx-bot run` creates it (in this folder)"
-    store = await SqliteStore.open(str(path))
+    where = database_path(settings)
+    if database_missing(settings):
+        return f"{where} does not exist yet: `onpbx-bot setup` or `onpbx-bot run` creates it (in this folder)"
+    store = await open_store(settings.bot_db)
     try:
         chats = await store.list_chats()
         depth = await store.outbox_depth()
     finally:
         await store.close()
-    return f"{path}: {len(chats)} chat(s), {depth} alert(s) waiting"
+    return f"{where}: {len(chats)} chat(s), {depth} alert(s) waiting"
 
 
 async def pbx_check(settings: Settings, api: str) -> str:
