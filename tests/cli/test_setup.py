@@ -73,6 +73,13 @@ async def test_setup_from_flags_then_the_deep_link_pairs_exactly_once(tmp_path: 
         code = LINK.search(done.stdout)
         assert code is not None, done.stdout
         await _the_link_pairs_once(tmp_path, api, code.group(1))
+        (tmp_path / "etc").mkdir()
+        elsewhere = await asyncio.to_thread(
+            setup, tmp_path, "--env-file", "etc/bot.env", "--domain", SIM_DOMAIN, "--key", SIM_KEY,
+            TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.url, **pbx_env(simulator))  # token: environment
+    assert elsewhere.returncode == 0, elsewhere.stdout + elsewhere.stderr
+    assert private(tmp_path / "etc" / "bot.env") and env.read_text(encoding="utf-8") == text  # .env untouched
+    assert f"TELEGRAM_BOT_TOKEN={TOKEN}\n" in (tmp_path / "etc" / "bot.env").read_text(encoding="utf-8")
 
 
 async def _the_link_pairs_once(home: Path, api: StandIn, code: str) -> None:
