@@ -15,9 +15,12 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from adapters.console.adapter import ConsoleChat
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ def with_console_admin(settings: Settings) -> Settings:
     return settings.model_copy(update={"bot_admins": admins})
 
 
-async def _type_in(console: Any, stop: asyncio.Event) -> None:
+async def _type_in(console: ConsoleChat, stop: asyncio.Event) -> None:
     """Commands from stdin; Ctrl-D on a terminal stops the bot."""
     tty = sys.stdin is not None and sys.stdin.isatty()
     print("onpbx-bot: console chat, you are an admin: type /help, /bind EXT for its alerts"

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.cli import doctor, envfile, pbx_choice
@@ -96,12 +97,11 @@ class Setup:
               file=sys.stderr)
         return False
 
-    async def _retrying(self, step: object) -> str:
+    async def _retrying(self, step: Callable[[], Awaitable[str]]) -> str:
         """Run an async step; on a terminal a failure is shown and the step asks again."""
-        assert callable(step)
         while True:
             try:
-                return str(await step())
+                return await step()
             except BotError as exc:
                 if self.term is None:
                     raise
