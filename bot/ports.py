@@ -353,6 +353,10 @@ class ChatCore(Protocol):
         """(command, short description) pairs for the platform's command menu."""
         ...
 
+    async def language(self, chat: ChatRef) -> str:
+        """The chat's language ("ru" or "en"), for the few words an adapter says itself."""
+        ...
+
 
 class CallsView(Protocol):
     def active_calls(self) -> list[ActiveCall]: ...

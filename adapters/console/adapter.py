@@ -7,21 +7,54 @@ plain text with numbered buttons; ``/press N`` presses button N, exactly like a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from bot.domain import Button, ChatAction, ChatCommand, ChatRef, OutMessage, UserRef
+from bot.i18n import register, t
 from bot.ports import ChatCore, PacingLimits
 
 logger = logging.getLogger(__name__)
 
 CHAT = ChatRef("console", "demo")
 USER = UserRef("console", "operator", display="Console operator", username="operator")
+
+register(
+    {
+        "console.not_command": ("(commands start with /, try /help)",
+                                "(команды начинаются с /, попробуйте /help)"),
+        "console.no_button": ("(no button {number} here: /press takes a number shown next to a button)",
+                              "(кнопки {number} нет: после /press укажите номер, показанный у кнопки)"),
+    }
+)
+
+
+async def lines_of(stream: TextIO) -> AsyncIterator[str]:
+    """The lines of ``stream`` as typed, read on a daemon thread: a process stopping on a signal
+    never waits for a line nobody types."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def pump() -> None:
+        try:
+            for line in iter(stream.readline, ""):
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        except (OSError, ValueError) as exc:  # a closed stream ends the typing like EOF
+            logger.debug("console input ended: %s", exc)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is listening
+                loop.call_soon_threadsafe(queue.put_nowait, "")
+
+    threading.Thread(target=pump, name="console input", daemon=True).start()
+    while line := await queue.get():
+        yield line
 
 
 def parse_command(line: str) -> tuple[str, tuple[str, ...], str] | None:
@@ -95,7 +128,8 @@ class ConsoleChat:
         parsed = parse_command(line)
         if parsed is None:
             if line.strip():
-                print("  (commands start with /, try /help)", file=self.out, flush=True)
+                hint = t(await self.core.language(CHAT), "console.not_command")
+                print("  " + hint, file=self.out, flush=True)
             return
         name, args, text = parsed
         if name == "press":
@@ -109,7 +143,9 @@ class ConsoleChat:
         assert self.core is not None
         button = self.buttons.get(int(args[0])) if args and args[0].isdigit() else None
         if button is None:
-            print("  (no such button)", file=self.out, flush=True)
+            number = args[0][:8] if args else ""
+            text = t(await self.core.language(CHAT), "console.no_button", number=number)
+            print("  " + text, file=self.out, flush=True)
             return
         reply = await self.core.handle_action(ChatAction(CHAT, USER, button.action, button.arg))
         print(f"  ({reply.toast})", file=self.out, flush=True)
@@ -118,12 +154,7 @@ class ConsoleChat:
 
     async def interactive(self, stream: TextIO | None = None) -> None:
         """Read commands from a terminal until EOF."""
-        stream = stream or sys.stdin
-        loop = asyncio.get_running_loop()
-        while True:
-            line = await loop.run_in_executor(None, stream.readline)
-            if not line:
-                return
+        async for line in lines_of(stream or sys.stdin):
             try:
                 await self.handle_line(line)
             except Exception:

@@ -18,7 +18,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from adapters.slack import blocks, inbound
 from adapters.slack.people import UserNames
-from bot.domain import ActionReply, ChatCommand, OutMessage, Span, UserRef
+from bot.domain import ActionReply, ChatCommand, ChatRef, OutMessage, Span, UserRef
 from bot.errors import DeliveryError
 from bot.i18n import register, t
 from bot.ports import ChatCore, ChatSender
@@ -77,8 +77,16 @@ class SlackHandlers:
         app.event("app_mention")(self.on_mention)
         app.action(ACTION_ID_RE)(self.on_action)
 
-    def _failure(self) -> list[OutMessage]:
-        return [OutMessage.plain(t(self.language, "slack.failed"))]
+    async def _failure(self, chat: ChatRef) -> list[OutMessage]:
+        return [OutMessage.plain(t(await self._language(chat), "slack.failed"))]
+
+    async def _language(self, chat: ChatRef) -> str:
+        """The chat's language (the core's), else BOT_LANGUAGE."""
+        try:
+            return await self.core.language(chat)
+        except Exception:
+            logger.warning("slack: language of %s unknown; using the default", chat)
+            return self.language
 
     async def _with_mentions(self, cmd: ChatCommand) -> ChatCommand:
         """Attach the people mentioned in the arguments, with their workspace (``users.info``)."""
@@ -99,7 +107,7 @@ class SlackHandlers:
             messages = await self.core.handle_command(cmd)
         except Exception:
             logger.exception("slack: core failed on /pbx %s", cmd.name)
-            messages = self._failure()
+            messages = await self._failure(cmd.chat)
         for message in merge_tail(messages):
             await _post(respond, message, response_type="in_channel", replace_original=False)
 
@@ -118,7 +126,7 @@ class SlackHandlers:
             messages = await self.core.handle_command(cmd)
         except Exception:
             logger.exception("slack: core failed on mention %s", cmd.name)
-            messages = self._failure()
+            messages = await self._failure(cmd.chat)
         for message in messages:
             try:
                 await self.sender.send(cmd.chat, message)
@@ -135,7 +143,7 @@ class SlackHandlers:
             reply = await self.core.handle_action(action)
         except Exception:
             logger.exception("slack: core failed on button %s", action.action)
-            reply = ActionReply(toast=t(self.language, "slack.failed"))
+            reply = ActionReply(toast=t(await self._language(action.chat), "slack.failed"))
         await self._post_reply(respond, reply)
 
     async def _post_reply(self, respond: Respond | None, reply: ActionReply) -> None:

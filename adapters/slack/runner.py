@@ -16,6 +16,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.handlers import SlackHandlers
+from adapters.slack.linklog import LinkLog, quiet_bolt
 from adapters.slack.people import UserNames
 from adapters.slack.sender import SDK_FAILURES, SlackSender, build_web_client, translate
 from bot.config import Settings
@@ -25,6 +26,7 @@ from bot.ports import ChatCore
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+SOCKET_RETRY_S = 10.0  # the SDK's wait between Socket Mode connects (and its ping interval)
 
 
 class SlackAdapter:
@@ -47,7 +49,7 @@ class SlackAdapter:
             client=self.client,
             signing_secret=secret,
             request_verification_enabled=self.mode == "http",
-            logger=logging.getLogger("slack_bolt"),
+            logger=quiet_bolt(logging.getLogger("slack_bolt")),
             name="onpbx-bot",
         )
         SlackHandlers(core, self.sender, UserNames(self.client), settings.bot_language).register(self.app)
@@ -70,7 +72,9 @@ class SlackAdapter:
     async def start(self) -> None:
         """Connect Socket Mode (in the background, retrying) or start the HTTP listener."""
         if self.mode == "socket":
-            self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
+            log = LinkLog(logging.getLogger("slack_bolt"), SOCKET_RETRY_S)
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
+                                                  logger=log, ping_interval=SOCKET_RETRY_S)  # type: ignore[arg-type]
             connecting = self._socket.connect_async()  # type: ignore[no-untyped-call]
             self._connect_task = asyncio.create_task(connecting, name="slack-socket-mode")
             logger.info("slack: Socket Mode starting")
@@ -105,3 +109,13 @@ class SlackAdapter:
         except SDK_FAILURES as exc:
             raise translate(exc, "auth.test") from None
         return f"bot @{resp.get('user', '?')} ({resp.get('user_id', '?')}) in {resp.get('team', '?')}"
+
+    async def check_app_token(self) -> str:
+        """Socket Mode's token (``apps.connections.open``, no connection made), for ``setup``."""
+        if self.mode != "socket":
+            return "HTTP mode: no app-level token"
+        try:
+            await self.client.apps_connections_open(app_token=self._app_token)
+        except SDK_FAILURES as exc:
+            raise translate(exc, "apps.connections.open") from None
+        return "app-level token ok (Socket Mode)"

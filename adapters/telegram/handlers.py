@@ -38,7 +38,7 @@ register(
 
 
 def language_of(user: User | None) -> str:
-    """ru for Russian-speaking users, English for everyone else."""
+    """ru for Russian-speaking users, English for everyone else (a chat the core cannot name)."""
     return normalize_language(user.language_code if user else None, default="en")
 
 
@@ -72,21 +72,32 @@ class Handlers:
                 await self.post(cmd.chat, reply)
         except Exception:
             logger.exception("command /%s in chat %s failed", cmd.name, cmd.chat.chat_id)
-            await self.apologize(cmd.chat, language_of(message.from_user))
+            await self.apologize(cmd.chat, await self.language(cmd.chat, message.from_user))
 
     async def on_callback(self, query: CallbackQuery) -> None:
         """A button press: toast, then the core's messages, then the edit."""
-        lang = language_of(query.from_user)
         action = to_action(query)
+        chat = chat_ref(query.message.chat) if query.message is not None else None
         if action is None:
             logger.info("refused callback data %r from user %s", (query.data or "")[:64], query.from_user.id)
+            lang = await self.language(chat, query.from_user)
             await self.sender.answer_callback(query.id, t(lang, "telegram.bad_button"))
             return
         try:
             await self._act(query.id, action)
         except Exception:
             logger.exception("button %s in chat %s failed", action.action, action.chat.chat_id)
-            await self.sender.answer_callback(query.id, t(lang, "telegram.apology"))
+            await self.sender.answer_callback(query.id, t(await self.language(chat, query.from_user),
+                                                          "telegram.apology"))
+
+    async def language(self, chat: ChatRef | None, user: User | None) -> str:
+        """The chat's language (the core's), else the user's own."""
+        if chat is not None:
+            try:
+                return await self.core.language(chat)
+            except Exception:
+                logger.warning("language of chat %s unknown; using the user's", chat.chat_id)
+        return language_of(user)
 
     async def _act(self, query_id: str, action: ChatAction) -> None:
         reply = await self.core.handle_action(action)

@@ -163,9 +163,14 @@ class TelegramAdapter:
 
     async def check(self) -> str:
         """getMe, for ``doctor``: "@name (id N)"; raises DeliveryError (no token in it)."""
+        name, bot_id = await self.identity()
+        return f"@{name} (id {bot_id})"
+
+    async def identity(self) -> tuple[str, int]:
+        """getMe: the bot's username (for ``t.me`` links) and id; DeliveryError on failure."""
         try:
             me = await self.bot.get_me()
         except (AiogramError, OSError, TimeoutError) as exc:
             text = redact(f"{type(exc).__name__}: {exc}", self.bot.token)
             raise DeliveryError(f"Telegram getMe failed: {text}") from None
-        return f"@{me.username} (id {me.id})"
+        return me.username or "", me.id

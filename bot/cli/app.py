@@ -98,6 +98,9 @@ class TimedCore:
     def menu(self, language: str) -> list[tuple[str, str]]:
         return self.inner.menu(language)
 
+    async def language(self, chat: ChatRef) -> str:
+        return await self.inner.language(chat)
+
 
 class Application:
     """One bot process: the PBX link, the event pipeline, the outbox worker, chat adapters."""
@@ -221,10 +224,7 @@ class Application:
             from adapters.telegram import TelegramAdapter
 
             adapters.append(TelegramAdapter(s, self.core))
-        if s.slack_bot_token.get_secret_value() and (
-            s.slack_app_token.get_secret_value()
-            or (s.slack_signing_secret.get_secret_value() and s.slack_http_port)
-        ):
+        if s.slack_bot_token.get_secret_value():  # half configured: SlackAdapter says what is missing
             from adapters.slack import SlackAdapter
 
             adapters.append(SlackAdapter(s, self.core))

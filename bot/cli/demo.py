@@ -42,6 +42,7 @@ SCRIPT = (
     (1.5, "/missed"),
     (2.0, "/hangup"),  # the call back has connected by now: when it ends its missed alert is edited
     (2.0, "/report today"),  # the numbers, and where the chart's PNG was written
+    (1.0, "/history 5"),  # the call back among them: the same talk time as its alert's edit
     (2.0, "/who"),
     (1.0, "/audit 5"),
 )

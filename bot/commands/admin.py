@@ -6,15 +6,16 @@ seen) or a Slack mention; /unbind parks for confirmation like every destructive 
 
 from __future__ import annotations
 
-import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.commands import args
-from bot.commands.base import Ctx, Handler, ask_confirm, short_allowed
+from bot.commands.base import Ctx, Handler, ask_confirm, on_roster, short_allowed
 from bot.commands.dialpolicy import INTERNATIONAL_KEY, PREMIUM_KEY, SHORT_ALLOW_KEY, SHORT_RE
 from bot.commands.pairing import hash_code
 from bot.commands.senders import is_pseudo
 from bot.domain import OutMessage, Role, Span
-from bot.errors import InvalidArgument
+from bot.errors import InvalidArgument, PbxError
 from bot.i18n import register
 from bot.text import flat
 
@@ -24,6 +25,14 @@ register(
         "bind.done": ("This chat is bound to {ext}: missed calls and registration alerts are on.",
                       "Чат привязан к {ext}: уведомления о пропущенных и о регистрации включены."),
         "bind.already": ("This chat is already bound to {ext}.", "Чат уже привязан к {ext}."),
+        "bind.ask_unknown": ("The PBX does not know extension {ext} (not in its user list, never seen "
+                             "online): a typo? Bind it anyway (a ring group or queue number is fine)?",
+                             "АТС не знает номер {ext} (его нет в списке пользователей, он не был в сети): "
+                             "опечатка? Всё равно привязать (номер группы или очереди подойдёт)?"),
+        "bind.ask_unchecked": ("Could not ask the PBX whether extension {ext} exists (no link). "
+                               "Bind it anyway?",
+                               "Не удалось спросить АТС, есть ли номер {ext} (нет связи). "
+                               "Всё равно привязать?"),
         "unbind.ask_one": ("Unbind this chat from {ext}?", "Отвязать чат от {ext}?"),
         "unbind.ask_all": ("Unbind this chat from every extension ({exts})?",
                            "Отвязать чат от всех номеров ({exts})?"),
@@ -66,9 +75,23 @@ register(
 )
 
 
+async def _known(ctx: Ctx, ext: str) -> bool | None:
+    """Does the PBX know ``ext`` (None: it could not be asked)?"""
+    try:
+        return await on_roster(ctx, ext)
+    except PbxError:
+        return None
+
+
 async def bind(ctx: Ctx) -> list[OutMessage]:
+    """``/bind EXT``; an extension the PBX does not know (a typo?) is bound only once confirmed."""
     args.need(ctx.args, 1, ctx.text("bind.usage"), at_most=1)
     ext = args.extension(ctx.args[0])
+    if ext not in ctx.bound and not ctx.confirmed:
+        known = await _known(ctx, ext)
+        if not known:
+            key = "bind.ask_unknown" if known is False else "bind.ask_unchecked"
+            return ask_confirm(ctx, ctx.text(key, ext=ext))
     if not await ctx.deps.store.bind(ctx.cmd.chat, ext):
         return [ctx.say("bind.already", ext=ext)]
     return [ctx.say("bind.done", ext=ext)]
@@ -180,8 +203,9 @@ async def audit(ctx: Ctx) -> list[OutMessage]:
     if not entries:
         return [ctx.say("audit.none")]
     spans: list[Span] = []
+    zone = ZoneInfo(ctx.chat.timezone)  # every time a chat sees is in its time zone
     for e in entries:
-        stamp = time.strftime("%m-%d %H:%M", time.gmtime(e.at))
+        stamp = datetime.fromtimestamp(e.at, zone).strftime("%m-%d %H:%M")
         mark = "✓" if e.allowed else "✗"
         who = flat(e.user_display or e.user_id)
         line = f"{stamp} {mark} {who} /{flat(e.command)} {flat(e.args, 200)} → {flat(e.result)}"

@@ -13,8 +13,9 @@ from bot.commands import args
 from bot.commands.base import Ctx, Handler
 from bot.commands.policy import decide
 from bot.commands.report import report_settings
-from bot.domain import ChatSettings, OutMessage, Span
+from bot.domain import ChatSettings, OutMessage, Role, Span
 from bot.i18n import register
+from bot.text import flat
 
 _DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "start": ("About this bot", "О боте"),
@@ -69,6 +70,13 @@ register(
         "start.role": ("Your role here: {role}.", "Ваша роль здесь: {role}."),
         "start.norole": ("You have no role here yet: ask an admin (/grant).",
                          "У вас пока нет роли здесь: попросите админа (/grant)."),
+        "start.your_id": ("Your id: {id} (for BOT_ADMINS: {ref}).", "Ваш id: {id} (для BOT_ADMINS: {ref})."),
+        "start.how_admin": ("To become an admin: whoever runs the bot types `onpbx-bot admin code` and you "
+                            "send me /pair CODE here (or open the link `onpbx-bot setup` printed), or they "
+                            "put {ref} in BOT_ADMINS and restart the bot.",
+                            "Чтобы стать админом: тот, кто запустил бота, выполняет `onpbx-bot admin code`, "
+                            "а вы присылаете мне сюда /pair КОД (или открываете ссылку, которую напечатал "
+                            "`onpbx-bot setup`), либо он добавляет {ref} в BOT_ADMINS и перезапускает бота."),
         "help.title": ("Commands available here:", "Команды, доступные здесь:"),
         "settings.view": ("Language: {language}\nTime zone: {timezone}\nQuiet hours: {quiet}\n"
                           "Extensions: {exts}\nAlerts: {alerts}",
@@ -93,8 +101,16 @@ def offered(name: str, capabilities: frozenset[str]) -> bool:
 
 
 async def start(ctx: Ctx) -> list[OutMessage]:
+    """Hello and your role; in a private chat also your id and how to become an admin."""
     role = ctx.text("start.role", role=ctx.role.name.lower()) if ctx.role else ctx.text("start.norole")
-    return [OutMessage.plain(f"{ctx.text('start.hello')}\n{role}\n/help")]
+    lines = [ctx.text("start.hello"), role]
+    if ctx.cmd.is_private:
+        user = ctx.cmd.user
+        ref = f"{user.platform}:{flat(user.user_id)}"
+        lines.append(ctx.text("start.your_id", id=flat(user.user_id), ref=ref))
+        if ctx.role is None or ctx.role < Role.ADMIN:
+            lines.append(ctx.text("start.how_admin", ref=ref))
+    return [OutMessage.plain("\n".join([*lines, "/help"]))]
 
 
 async def help_(ctx: Ctx) -> list[OutMessage]:

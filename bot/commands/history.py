@@ -2,7 +2,10 @@
 
 Strategy: read the history of the last day (``N``, default 10, at most 50; a week when the day
 holds fewer) or since local midnight (``today``), keep the calls of this chat's extensions (rang,
-dialled or calling) and print one line each: time, caller -> destination, verdict, ring and talk.
+dialled or calling) and print one line each: time, caller -> callee, verdict, ring and talk.
+One source of truth for a call's times: a call the bot saw itself is shown from its own record
+(the one its alerts and their "talked 0:35" edits come from: same direction, verdict, ring and
+talk, same rounding); the history's fields only for calls the bot did not see.
 Viewer role and above; unbound chats are told to /bind first.
 """
 
@@ -11,9 +14,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.alerts import talk_clock
 from bot.commands import args
 from bot.commands.base import Ctx, Handler
-from bot.domain import HistoryRecord, OutMessage, Span
+from bot.domain import CallRecord, HistoryRecord, OutMessage, Span
 from bot.errors import InvalidArgument, PbxNotSupported
 from bot.i18n import register
 from bot.phone import format_number
@@ -34,6 +38,7 @@ register(
         "history.answered_any": ("answered", "отвечен"),
         "history.missed": ("missed", "пропущен"),
         "history.times": ("ring {ring}, talk {talk}", "ожидание {ring}, разговор {talk}"),
+        "history.no_answer": ("no answer", "без ответа"),
     }
 )  # fmt: skip
 
@@ -56,26 +61,54 @@ def mine(record: HistoryRecord, exts: set[str]) -> bool:
     return bool(exts & {*record.extensions, record.destination, record.caller_number})
 
 
-def _mmss(seconds: int) -> str:
-    return f"{max(0, seconds) // 60}:{max(0, seconds) % 60:02d}"
+DIRECTIONS = {"inbound": "in", "outbound": "out", "local": "internal"}  # accountcode -> CallRecord's
 
 
-def line(ctx: Ctx, r: HistoryRecord, zone: ZoneInfo) -> str:
-    """One call: time, who -> where, verdict, ring and talk time."""
+def _number(raw: str, country: str) -> str:
+    return flat(format_number(raw, country) if len(raw) > 5 else raw)
+
+
+def own_view(r: HistoryRecord, own: CallRecord | None) -> CallRecord:
+    """The call as shown: the bot's own record when it has one, else the history's fields."""
+    if own is not None:
+        return own
+    verdict = "missed" if r.missed else "answered" if r.talk_s > 0 else "unanswered"
+    return CallRecord(
+        call_id=r.uuid, start_ms=r.start_s * 1000, direction=DIRECTIONS.get(r.direction, "in"),
+        caller=r.caller_number, callee=r.destination, number_key="", extensions=r.extensions,
+        answered_by=r.answered_by, verdict=verdict, ring_s=max(0, r.duration_s - r.talk_s), talk_s=r.talk_s,
+    )  # fmt: skip
+
+
+def line(ctx: Ctx, r: HistoryRecord, zone: ZoneInfo, own: CallRecord | None = None) -> str:
+    """One call: time, caller -> callee, verdict, ring and talk time."""
+    call = own_view(r, own)
     when = datetime.fromtimestamp(r.start_s, zone).strftime("%d.%m %H:%M")
     country = ctx.deps.settings.bot_country
-    who = flat(format_number(r.caller_number, country) if len(r.caller_number) > 5 else r.caller_number)
-    if r.caller_name and r.caller_name != r.caller_number:
+    who = _number(call.caller, country)
+    if r.caller_name and r.caller_name not in (r.caller_number, call.callee) and call.direction != "out":
         who += f" ({flat(r.caller_name, NAME_MAX)})"  # text from outside: one bounded line
-    if r.missed:
+    if call.verdict == "missed":
         verdict = "❌ " + ctx.text("history.missed")
-    elif r.answered_by:
-        verdict = "✅ " + ctx.text("history.answered", ext=flat(r.answered_by))
+    elif call.verdict != "answered":
+        verdict = "↩ " + ctx.text("history.no_answer")
+    elif call.answered_by and call.direction != "out":
+        verdict = "✅ " + ctx.text("history.answered", ext=flat(call.answered_by))
     else:
         verdict = "✅ " + ctx.text("history.answered_any")
-    ring = max(0, r.duration_s - r.talk_s)
-    times = ctx.text("history.times", ring=_mmss(ring), talk=_mmss(r.talk_s))
-    return f"{when} {who} → {flat(r.destination)} · {verdict} · {times}"
+    times = ctx.text("history.times", ring=talk_clock(round(call.ring_s * 1000)),
+                     talk=talk_clock(round(call.talk_s * 1000)))
+    return f"{when} {who} → {_number(call.callee, country)} · {verdict} · {times}"
+
+
+async def own_records(ctx: Ctx, found: list[HistoryRecord]) -> dict[str, CallRecord]:
+    """The bot's records of these calls, by call id (the history's uuid)."""
+    if not found:
+        return {}
+    lo, hi = min(r.start_s for r in found) - 60, max(r.start_s for r in found) + 60
+    wanted = {r.uuid for r in found}
+    records = await ctx.deps.store.calls_between(lo * 1000, hi * 1000)
+    return {c.call_id: c for c in records if c.call_id in wanted}
 
 
 async def history(ctx: Ctx) -> list[OutMessage]:
@@ -98,8 +131,9 @@ async def history(ctx: Ctx) -> list[OutMessage]:
     shown = ", ".join(sorted(exts))
     if not found:
         return [ctx.say("history.none", exts=shown)]
+    own = await own_records(ctx, found)
     spans = [Span(ctx.text("history.title", exts=shown), "bold")]
-    spans += [Span("\n" + line(ctx, r, zone)) for r in reversed(found)]
+    spans += [Span("\n" + line(ctx, r, zone, own.get(r.uuid))) for r in reversed(found)]
     return [OutMessage(tuple(spans))]
 
 

@@ -6,9 +6,11 @@ redeems it once. Wrong codes are rate-limited per user so the code cannot be gue
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 
+from bot.domain import ChatCommand
 from bot.ports import Store
 from bot.ratelimit import SlidingWindow
 
@@ -48,3 +50,15 @@ class PairingThrottle:
     def failed(self, user_key: str, now: float) -> None:
         """Count a wrong code from ``user_key`` at ``now``."""
         self._failures.hit(user_key, now)
+
+
+DEEP_LINK_PREFIX = "pair-"  # t.me/BOT?start=pair-CODE: Telegram sends "/start pair-CODE"
+
+
+def from_deep_link(cmd: ChatCommand) -> ChatCommand:
+    """``/start pair-CODE`` (a Telegram deep link ``onpbx-bot setup`` printed) is ``/pair CODE``:
+    the same policy (private chat only, burnt elsewhere), throttle, redemption and audit."""
+    if cmd.name != "start" or len(cmd.args) != 1 or not cmd.args[0].lower().startswith(DEEP_LINK_PREFIX):
+        return cmd
+    code = cmd.args[0][len(DEEP_LINK_PREFIX):]
+    return dataclasses.replace(cmd, name="pair", args=(code,), text=code)

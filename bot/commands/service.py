@@ -21,6 +21,7 @@ from bot.commands import pbx as cmd_pbx
 from bot.commands import report as cmd_report
 from bot.commands.base import Ctx, Deps, Handler
 from bot.commands.dialpolicy import DialRateLimiter
+from bot.commands.pairing import from_deep_link
 from bot.commands.policy import decide, effective_role
 from bot.commands.senders import StrangerThrottle, refusal
 from bot.config import Settings
@@ -71,6 +72,7 @@ register(
                               "Подтвердить может только тот, кто запросил."),
         "confirm.confirmed": ("Confirmed.", "Подтверждено."),
         "confirm.cancelled": ("Cancelled.", "Отменено."),
+        "button.unknown": ("This button is not valid any more.", "Эта кнопка больше не действует."),
     }
 )
 
@@ -124,7 +126,7 @@ class CommandService:
             await self._deps.store.remember_person(cmd.user)
             for person in cmd.mentions:  # resolved by the platform: ids and names it vouches for
                 await self._deps.store.remember_person(person)
-            cmd = dataclasses.replace(cmd, name=cmd.name.strip().lstrip("/").lower())
+            cmd = from_deep_link(dataclasses.replace(cmd, name=cmd.name.strip().lstrip("/").lower()))
             return await self._run(cmd, chat, confirmed=False, typed=True)
         except StorageError as exc:
             logger.warning("command %s in %s not run: %s", cmd.name, cmd.chat, exc)
@@ -147,6 +149,14 @@ class CommandService:
     async def handle_migration(self, old: ChatRef, new: ChatRef) -> None:
         await self._deps.store.migrate_chat(old, new)
 
+    async def language(self, chat: ChatRef) -> str:
+        """The chat's language (BOT_LANGUAGE for a chat not seen yet, or a busy database)."""
+        try:
+            found = await self._deps.store.get_chat(chat)
+        except BotError:
+            found = None
+        return found.language if found is not None else self._deps.settings.bot_language
+
     def menu(self, language: str) -> list[tuple[str, str]]:
         caps = self._deps.pbx.capabilities
         return [(name, t(language, "menu." + name)) for name in cmd_chat.COMMANDS
@@ -168,7 +178,7 @@ class CommandService:
             out = await self._run(cmd, chat, confirmed=False)
             return ActionReply(toast=_toast(out), messages=tuple(out))
         if action.action not in ("confirm", "cancel"):
-            return ActionReply(toast=t(lang, "policy.unknown"))
+            return ActionReply(toast=t(lang, "button.unknown"))
         probe = ChatCommand(action.chat, action.user, action.action)
         taken = self._deps.confirmations.take(action.arg, probe, self._deps.clock())
         if isinstance(taken, str):

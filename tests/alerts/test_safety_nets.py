@@ -57,6 +57,9 @@ class Core:
     def menu(self, language: str) -> list[tuple[str, str]]:
         return [("who", "…"), ("call", "…")]
 
+    async def language(self, chat: ChatRef) -> str:
+        return "en"
+
 
 async def test_metric_labels_are_known_commands_only() -> None:
     seen: list[str] = []

@@ -6,6 +6,7 @@ environment (no inherited ONPBX_/BOT_/TELEGRAM_/SLACK_ variables). One simulator
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -35,6 +36,18 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
            "ONPBX_HTTP_URL": "http://127.0.0.1:9"}  # nothing listens there: no lookup of the vendor
     env.update(extra)
     return env
+
+
+def make_db(home: Path) -> Path:
+    """Create the (empty, migrated) database ``clean_env`` points BOT_DB at, as ``run`` would."""
+    from storage.sqlite import SqliteStore
+
+    async def create() -> None:
+        store = await SqliteStore.open(str(home / "bot.sqlite3"))
+        await store.close()
+
+    asyncio.run(create())
+    return home / "bot.sqlite3"
 
 
 def run_cli(home: Path, *argv: str, timeout: float = 30.0, **env: str) -> subprocess.CompletedProcess[str]:

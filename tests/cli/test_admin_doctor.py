@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from pathlib import Path
@@ -13,13 +14,14 @@ from bot.commands.service import CommandService
 from bot.config import Settings
 from bot.domain import ChatCommand, ChatRef, Role, UserRef
 from storage.sqlite import SqliteStore
-from tests.cli.conftest import SIM_DOMAIN, SIM_KEY, TRACEBACK, Sim, clean_env, run_cli
+from tests.cli.conftest import SIM_DOMAIN, SIM_KEY, TRACEBACK, Sim, clean_env, make_db, run_cli
 from tests.fakes import FakeCalls, FakePresence, RecordingPbx
 
 pytestmark = pytest.mark.timeout(60)
 
 
 async def test_admin_code_is_redeemed_by_pair(tmp_path: Path) -> None:
+    await asyncio.to_thread(make_db, tmp_path)
     done = run_cli(tmp_path, "admin", "code")
     assert done.returncode == 0, done.stderr
     found = re.search(r"/pair (\S+)", done.stdout)
@@ -48,6 +50,8 @@ async def test_admin_code_is_redeemed_by_pair(tmp_path: Path) -> None:
 def test_admin_grant_bind_list_revoke(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    make_db(tmp_path)
+
     def ok(*argv: str) -> str:
         done = run_cli(tmp_path, "admin", *argv)
         assert done.returncode == 0, done.stderr
@@ -72,6 +76,7 @@ def test_admin_grant_bind_list_revoke(
 def test_admin_list_after_revoke_and_a_bad_ref_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    make_db(tmp_path)
     monkeypatch.chdir(tmp_path)
     for key, value in clean_env(tmp_path).items():
         monkeypatch.setenv(key, value)
@@ -88,7 +93,8 @@ def test_admin_list_after_revoke_and_a_bad_ref_in_process(
 
 
 def test_doctor_against_the_simulator(tmp_path: Path, simulator: Sim) -> None:
-    done = run_cli(tmp_path, "doctor", ONPBX_DOMAIN=SIM_DOMAIN, ONPBX_KEY=SIM_KEY, ONPBX_URL=simulator.url)
+    done = run_cli(tmp_path, "doctor", "--console", ONPBX_DOMAIN=SIM_DOMAIN, ONPBX_KEY=SIM_KEY,
+                   ONPBX_URL=simulator.url)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     for check in ("settings", "database", "pbx"):
@@ -98,7 +104,8 @@ def test_doctor_against_the_simulator(tmp_path: Path, simulator: Sim) -> None:
 
 def test_doctor_with_a_wrong_key_fails_naming_the_domain(tmp_path: Path, simulator: Sim) -> None:
     wrong = "wrong-doctor-key-8080"
-    done = run_cli(tmp_path, "doctor", ONPBX_DOMAIN=SIM_DOMAIN, ONPBX_KEY=wrong, ONPBX_URL=simulator.url)
+    done = run_cli(tmp_path, "doctor", "--console", ONPBX_DOMAIN=SIM_DOMAIN, ONPBX_KEY=wrong,
+                   ONPBX_URL=simulator.url)
     assert done.returncode == 1, done.stdout + done.stderr
     [fail] = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
     assert "pbx" in fail and SIM_DOMAIN in fail, fail
@@ -115,12 +122,12 @@ def test_simulate_help_and_banner(tmp_path: Path, simulator: Sim) -> None:
 def test_doctor_checks_the_http_api_login_in_one_line(tmp_path: Path, simulator: Sim) -> None:
     env = {"ONPBX_DOMAIN": SIM_DOMAIN, "ONPBX_URL": simulator.url, "ONPBX_HTTP_URL": simulator.url,
            "ONPBX_HISTORY": "on"}
-    done = run_cli(tmp_path, "doctor", ONPBX_KEY=SIM_KEY, **env)
+    done = run_cli(tmp_path, "doctor", "--console", ONPBX_KEY=SIM_KEY, **env)
     assert done.returncode == 0, done.stdout + done.stderr
     [line] = [line for line in done.stdout.splitlines() if " http-api " in line]
     assert line.startswith("ok") and "HTTP API login ok" in line
     wrong = "wrong-http-key-4242"
-    done = run_cli(tmp_path, "doctor", ONPBX_KEY=wrong, **env)
+    done = run_cli(tmp_path, "doctor", "--console", ONPBX_KEY=wrong, **env)
     fails = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
     assert done.returncode == 1, done.stdout
     assert any(" http-api " in f and "WRONG_API_KEY" in f for f in fails), done.stdout

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,18 +56,18 @@ def test_scripted_demo_shows_each_alert_once(tmp_path: Path) -> None:
 @pytest.mark.timeout(60)
 async def test_demo_shows_the_missed_call_called_back_and_the_report(tmp_path: Path) -> None:
     """The scripted ``/call 79161234567`` calls the first missed call back: once it ends, the
-    alert is edited in place; then ``/report today`` prints where the chart's PNG went."""
-    out = io.StringIO()
-    base = Settings(  # type: ignore[call-arg]
-        _env_file=None, bot_language="ru", telegram_bot_token=SecretStr(""), slack_bot_token=SecretStr("")
-    )
-    assert await run_demo(base, duration=21.0, out=out) == 0
-    text = out.getvalue()
-    assert not TRACEBACK.search(text), text
+    alert is edited in place; then ``/report today`` prints where the chart's PNG went, and
+    ``/history`` shows the call back outgoing, with the edit's talk time; ``/audit`` times are
+    the chat's (Europe/Moscow), like the alerts'."""
+    done = await asyncio.to_thread(run_cli, tmp_path, "demo", "--duration", "21", timeout=50.0,
+                                   BOT_LANGUAGE="ru", BOT_TIMEZONE="Europe/Moscow")
+    text = done.stdout
+    assert done.returncode == 0 and not TRACEBACK.search(text + done.stderr), done.stderr[-2000:]
     first = re.search(r"\[bot -> demo #(\d+)\]\n  📵 Пропущенный звонок\n  От: \+7 916 123-45-67", text)
     assert first is not None, text
     edit = text.split(f"[bot edits #{first.group(1)}]")[-1].split("\n> ", 1)[0]  # its last edit
-    assert re.search(r"✅ Перезвонил 201 \(Анна Смирнова\) в \d\d:\d\d, разговор \d+:\d\d", edit), text
+    talked = re.search(r"✅ Перезвонил 201 \(Анна Смирнова\) в (\d\d:\d\d), разговор (\d+:\d\d)", edit)
+    assert talked is not None, text
     assert "> /missed" in text and "Нерешённые пропущенные" in text
     report = text.split("> /report today", 1)[1]
     # the call missed while the PBX link was down is counted too (the call history says so)
@@ -74,6 +75,21 @@ async def test_demo_shows_the_missed_call_called_back_and_the_report(tmp_path: P
     path = re.search(r"\[chart: (\S+\.png)\]", report)
     assert path is not None
     assert (await asyncio.to_thread(Path(path.group(1)).read_bytes))[:4] == b"\x89PNG"
+    history = text.split("> /history", 1)[1].split("\n> ", 1)[0]
+    callback = [line for line in history.splitlines() if "→ +7 916 123-45-67" in line]
+    assert len(callback) == 1, history  # outgoing: from 201 to the caller, not the other way round
+    assert callback[0].split()[2] == "201" and "✅ отвечен" in callback[0], history
+    assert callback[0].endswith(f"разговор {talked.group(2)}"), (callback, talked.group(0))
+    alerted = re.search(r"Время: (\d\d\.\d\d)\.(\d{4}) (\d\d:\d\d)", edit)  # the alert's own clock
+    assert alerted is not None, edit
+    year, day_time = alerted.group(2), f"{alerted.group(1)} {alerted.group(3)}"
+    audit = text.split("> /audit 5", 1)[1]
+    stamps = re.findall(r"^  (\d\d-\d\d \d\d:\d\d) ✓ Console operator", audit, re.M)
+    assert len(stamps) == 5, audit
+    for stamp in stamps:  # the same zone as the alert (UTC would be three hours off)
+        gap = datetime.strptime(f"{year}-{stamp}", "%Y-%m-%d %H:%M") - datetime.strptime(
+            f"{year}.{day_time}", "%Y.%d.%m %H:%M")
+        assert timedelta(0) <= gap <= timedelta(minutes=1), (stamp, day_time)
 
 
 @pytest.mark.timeout(30)

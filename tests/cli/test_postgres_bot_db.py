@@ -25,7 +25,7 @@ def test_admin_and_doctor_run_on_postgresql_without_showing_the_password(
     assert "granted operator to telegram:1" in ok("admin", "grant", "telegram:1", "operator")
     assert "bound telegram:-100 to extension 201" in ok("admin", "bind", "telegram:-100", "201")
     assert "grant telegram:1 operator" in ok("admin", "list")
-    doctor = ok("doctor", ONPBX_DOMAIN=SIM_DOMAIN, ONPBX_KEY=SIM_KEY, ONPBX_URL=simulator.url)
+    doctor = ok("doctor", "--console", ONPBX_DOMAIN=SIM_DOMAIN, ONPBX_KEY=SIM_KEY, ONPBX_URL=simulator.url)
     [database] = [line for line in doctor.splitlines() if " database " in line]
     assert database.startswith("ok") and "postgresql://onpbx:***@" in database and "1 chat(s)" in database
     assert not (tmp_path / "bot.sqlite3").exists()  # nothing went to the default SQLite file

@@ -34,9 +34,12 @@ def one_error_line(done: subprocess.CompletedProcess[str], setting: str) -> str:
     return lines[0]
 
 
-def test_missing_domain_then_missing_key(tmp_path: Path) -> None:
-    one_error_line(run_cli(tmp_path, "run"), "ONPBX_DOMAIN")
-    line = one_error_line(run_cli(tmp_path, "run", ONPBX_DOMAIN=SIM_DOMAIN), "ONPBX_KEY")
+def test_missing_domain_and_key_at_once_then_the_key(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "run", "--console")
+    assert done.returncode == 2 and not TRACEBACK.search(done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2 and "ONPBX_DOMAIN" in lines[0] and "ONPBX_KEY" in lines[1], done.stderr
+    line = one_error_line(run_cli(tmp_path, "run", "--console", ONPBX_DOMAIN=SIM_DOMAIN), "ONPBX_KEY")
     assert "ONPBX_DOMAIN" not in line
 
 
@@ -51,7 +54,7 @@ def test_bad_value_names_the_setting(
     monkeypatch.chdir(tmp_path)
     for key, val in clean_env(tmp_path, ONPBX_DOMAIN=SIM_DOMAIN, ONPBX_KEY=SIM_KEY, **{name: value}).items():
         monkeypatch.setenv(key, val)
-    code = main(["run"])
+    code = main(["run", "--console"])
     captured = capsys.readouterr()
     one_error_line(subprocess.CompletedProcess(["run"], code, captured.out, captured.err), name)
 
@@ -62,7 +65,7 @@ def bot_env(sim: Sim, key: str = SIM_KEY) -> dict[str, str]:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_run_connects_and_stops_cleanly_on_signal(tmp_path: Path, simulator: Sim, sig: int) -> None:
-    proc = spawn_cli(tmp_path, "run", **bot_env(simulator))
+    proc = spawn_cli(tmp_path, "run", "--console", **bot_env(simulator))
     assert proc.stderr is not None
     err = Lines(proc.stderr)
     try:
@@ -77,7 +80,7 @@ def test_run_connects_and_stops_cleanly_on_signal(tmp_path: Path, simulator: Sim
 
 def test_wrong_key_keeps_running_and_never_logs_the_key(tmp_path: Path, simulator: Sim) -> None:
     wrong = "wrong-key-31337-do-not-log"
-    proc = spawn_cli(tmp_path, "run", **bot_env(simulator, key=wrong))
+    proc = spawn_cli(tmp_path, "run", "--console", **bot_env(simulator, key=wrong))
     assert proc.stderr is not None
     err = Lines(proc.stderr)
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.commands.pairing import create_pairing_code, hash_code
-from bot.domain import ChatRef, Role, UserRef
+from bot.domain import ChatRef, Role, SipUser, UserRef
+from bot.errors import PbxUnavailable
 from tests.fakes import Conversation
 
 CHAT = ChatRef("telegram", "100")
@@ -19,6 +20,7 @@ async def bot() -> Conversation:
 
 
 async def test_bind_turns_on_default_alerts(bot: Conversation) -> None:
+    bot.pbx.users = [SipUser("305")]  # the PBX knows 305
     assert "bound to 305" in await bot.text("1", "/bind 305", chat="200")
     chat = await bot.store.get_chat(ChatRef("telegram", "200"))
     assert chat is not None and chat.alert_missed and chat.alert_registration and not chat.alert_calls
@@ -26,7 +28,37 @@ async def test_bind_turns_on_default_alerts(bot: Conversation) -> None:
     assert await bot.store.extensions_of(ChatRef("telegram", "200")) == ["305"]
     assert "already bound" in await bot.text("1", "/bind 305", chat="200")
     assert "not an extension" in await bot.text("1", "/bind 1;DROP")
-    assert bot.pbx.sent == []
+    assert bot.pbx.names() == ["user_list"]  # asked once whether 305 exists; nothing sent to a phone
+
+
+async def test_bind_of_an_extension_the_pbx_does_not_know_asks_to_confirm(bot: Conversation) -> None:
+    """``/bind 999`` (a typo?) is parked with Confirm/Cancel; Confirm binds, Cancel does not."""
+    bot.pbx.users = [SipUser("201"), SipUser("305")]
+    chat = ChatRef("telegram", "200")
+    [ask] = await bot.say("1", "/bind 999", chat="200")
+    assert "does not know extension 999" in ask.text and "anyway" in ask.text
+    assert await bot.store.extensions_of(chat) == []
+    cancel = ask.buttons[0][1]
+    assert (await bot.press("1", cancel.action, cancel.arg, chat="200")).toast == "Cancelled."
+    assert await bot.store.extensions_of(chat) == []
+    [ask] = await bot.say("1", "/bind 999", chat="200")
+    confirm = ask.buttons[0][0]
+    reply = await bot.press("1", confirm.action, confirm.arg, chat="200")
+    assert "bound to 999" in reply.toast and await bot.store.extensions_of(chat) == ["999"]
+    assert "bound to 305" in await bot.text("1", "/bind 305", chat="200")  # known: no question
+
+
+async def test_bind_asks_when_the_pbx_cannot_say(bot: Conversation) -> None:
+    bot.pbx.fail_next("user_list", PbxUnavailable("link down"))
+    [ask] = await bot.say("1", "/bind 305", chat="200")
+    assert "Could not ask the PBX" in ask.text and ask.buttons
+    assert await bot.store.extensions_of(ChatRef("telegram", "200")) == []
+
+
+async def test_bind_question_is_in_the_chats_language() -> None:
+    bot = Conversation(language="ru")
+    [ask] = await bot.say("1", "/bind 999", chat="200")
+    assert "АТС не знает номер 999" in ask.text and ask.buttons[0][0].label == "Подтвердить"
 
 
 async def _confirm_prompt(bot: Conversation, user: str, line: str) -> str:
@@ -163,3 +195,31 @@ async def test_wrong_pairing_codes_are_rate_limited(bot: Conversation) -> None:
     assert "Paired" in await bot.text("4", f"/pair {code}", private=True)  # other users unaffected
     bot.now += 901
     assert "Wrong" in await bot.text("8", "/pair AAAAAAAA", private=True)
+
+
+async def test_the_deep_link_start_pair_takes_the_pair_path(bot: Conversation) -> None:
+    """``t.me/BOT?start=pair-CODE`` arrives as ``/start pair-CODE``: private chat only, once."""
+    code = await create_pairing_code(bot.store, bot.now)
+    assert "Paired" in await bot.text("8", f"/start pair-{code}", private=True)
+    assert (await bot.store.roles_of("telegram", "8")) == {"*": Role.ADMIN}
+    assert "Wrong or expired" in await bot.text("9", f"/start pair-{code}", private=True)  # once
+    entry = await bot.last_audit()
+    assert entry.command == "pair" and entry.args == "***" and code not in entry.result  # a secret
+    burnt = await create_pairing_code(bot.store, bot.now)
+    reply = await bot.text("7", f"/start pair-{burnt}")  # typed in a group: burnt, as /pair would be
+    assert "burnt" in reply and not await bot.store.roles_of("telegram", "7")
+    assert "Wrong or expired" in await bot.text("7", f"/start pair-{burnt}", private=True)
+    assert "Wrong" in await bot.text("6", "/start pair-AAAAAAAA", private=True)  # throttled like /pair
+    assert "onlinePBX" in await bot.text("6", "/start", private=True)  # a plain /start stays /start
+
+
+async def test_start_in_a_private_chat_shows_your_id_and_how_to_become_admin(bot: Conversation) -> None:
+    text = await bot.text("5150", "/start", private=True)
+    assert "Your id: 5150 (for BOT_ADMINS: telegram:5150)." in text
+    assert "onpbx-bot admin code" in text and "/pair CODE" in text and "BOT_ADMINS" in text
+    group = await bot.text("5150", "/start")  # a group hears nobody's id
+    assert "5150" not in group and "no role here" in group
+    admin = await bot.text("1", "/start", private=True)
+    assert "Your id: 1" in admin and "admin code" not in admin  # an admin needs no how-to
+    ru = Conversation(language="ru")
+    assert "Ваш id: 5150 (для BOT_ADMINS: telegram:5150)." in await ru.text("5150", "/start", private=True)

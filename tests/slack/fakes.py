@@ -24,6 +24,7 @@ class RecordingCore:
         self.gate.set()
         self.received = asyncio.Event()
         self.fail = False  # raise from handle_command (a core bug must not kill the listener)
+        self.chat_language = "ru"  # what ``language`` answers for every chat
 
     async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:
         self.commands.append(cmd)
@@ -44,6 +45,9 @@ class RecordingCore:
 
     def menu(self, language: str) -> list[tuple[str, str]]:
         return [("who", "who is online")]
+
+    async def language(self, chat: ChatRef) -> str:
+        return self.chat_language
 
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:

@@ -8,6 +8,7 @@ from adapters.slack import blocks, inbound
 from adapters.slack.runner import SlackAdapter
 from adapters.slack.sender import retry_after_seconds, validate_api_url
 from bot.alerts.render import Renderer
+from bot.config import read_settings
 from bot.domain import Button, ChatRef, ChatSettings, MissedCall, OutMessage, Span
 from bot.errors import ConfigError
 from tests.slack.fakes import RecordingCore, slack_settings
@@ -77,10 +78,12 @@ def test_payload_without_user_or_channel_is_dropped() -> None:
 def test_bad_api_url_is_a_config_error(url: str) -> None:
     with pytest.raises(ConfigError, match="SLACK_API_URL"):
         validate_api_url(url)
-    settings = slack_settings(slack_bot_token="xoxb-secret-1", slack_app_token="xapp-2", slack_api_url=url)
-    with pytest.raises(ConfigError, match="SLACK_API_URL") as info:
-        SlackAdapter(settings, RecordingCore())
-    assert "xoxb-secret-1" not in str(info.value)
+    # the setting is refused when read, with the other problems, naming it and a valid value
+    _, problems = read_settings(_env_file=None, slack_bot_token="xoxb-secret-1", slack_app_token="xapp-2",
+                                slack_api_url=url)
+    [problem] = problems
+    assert problem.startswith("SLACK_API_URL: ") and "e.g. https://slack.com/api/" in problem
+    assert "xoxb-secret-1" not in problem
 
 
 def test_good_api_urls() -> None:

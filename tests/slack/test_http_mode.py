@@ -165,7 +165,13 @@ async def test_core_failure_and_many_replies(
     body = slash_body(standin, "who")
     assert (await post(adapter, body, sign(SECRET, body)))[0] == 200
     await standin.wait_for(lambda: len(standin.responses) == 1)
-    assert standin.responses[0][1]["text"] == "Что-то пошло не так, попробуйте ещё раз."
+    assert standin.responses[0][1]["text"] == "Что-то пошло не так, попробуйте ещё раз."  # the chat's
+    core.chat_language = "en"
+    body = slash_body(standin, "who")
+    assert (await post(adapter, body, sign(SECRET, body)))[0] == 200
+    await standin.wait_for(lambda: len(standin.responses) == 2)
+    assert standin.responses[1][1]["text"] == "Something went wrong, please try again."
+    del standin.responses[1]
     core.fail = False
     core.replies = [OutMessage.plain(f"part {i}") for i in range(8)]
     body = slash_body(standin, "calls")

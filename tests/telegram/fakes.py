@@ -17,6 +17,7 @@ class FakeCore:
     commands: list[ChatCommand] = field(default_factory=list)
     actions: list[ChatAction] = field(default_factory=list)
     migrations: list[tuple[ChatRef, ChatRef]] = field(default_factory=list)
+    languages: dict[str, str] = field(default_factory=dict)  # chat id -> its language (default en)
     menus: dict[str, list[tuple[str, str]]] = field(
         default_factory=lambda: {
             "ru": [("help", "Справка"), ("who", "Кто на связи")],
@@ -41,3 +42,6 @@ class FakeCore:
 
     def menu(self, language: str) -> list[tuple[str, str]]:
         return self.menus.get(language, self.menus["en"])
+
+    async def language(self, chat: ChatRef) -> str:
+        return self.languages.get(chat.chat_id, "en")

@@ -76,7 +76,8 @@ async def test_buttons_round_trip(api: StandIn, core: FakeCore, adapter: Telegra
 async def test_invalid_callback_data_refused(
     api: StandIn, core: FakeCore, adapter: TelegramAdapter, data: str
 ) -> None:
-    api.push_callback(501, 42, data, language_code="ru")
+    core.languages["501"] = "ru"  # the chat's language, whatever the user's app speaks
+    api.push_callback(501, 42, data, language_code="en")
     toast = (await api.wait_for("answerCallbackQuery"))[0]
     assert toast["text"] == "Эта кнопка больше не действует."
     assert core.actions == []
@@ -94,7 +95,8 @@ async def test_handler_error_apologizes_and_polling_continues(
     api: StandIn, core: FakeCore, adapter: TelegramAdapter, caplog: pytest.LogCaptureFixture
 ) -> None:
     core.fail_on.add("boom")
-    api.push_message(501, "/boom", language_code="ru")
+    core.languages["501"] = "ru"  # a Russian chat: the apology is Russian for an English-speaking user too
+    api.push_message(501, "/boom", language_code="en")
     apology = (await api.wait_for("sendMessage"))[0]
     assert apology["text"].startswith("Извините")
     api.push_message(502, "/help", language_code="en")
