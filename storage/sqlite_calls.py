@@ -1,7 +1,9 @@
 """Finished-call records of the SQLite store (issue 13: /missed, reports, follow-ups).
 
 Strategy: one row per call keyed by the tracker's call id, replaced whole when its resolution
-changes; extensions and callback tries are JSON lists. Retention cuts on the call's start.
+changes; extensions and callback tries are JSON lists. Retention cuts on the call's start. SQLite
+integers are 64-bit: a stamp past that (a PBX that sent 1e20) is stored as the largest one, so
+an out-of-range value costs its precision, never the write (or the batch it is part of).
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from bot.domain import CallRecord, ChatRef, OutboxEntry
 from storage.sqlite_outbox import entries_where
 from storage.sqlite_rows import chat_key, rows
 
+_I64 = (-(2**63), 2**63 - 1)
+
+
+def i64(value: int) -> int:
+    """``value`` clamped to SQLite's INTEGER range."""
+    return min(max(int(value), _I64[0]), _I64[1])
+
+
 _COLUMNS = (
     "call_id, start_ms, direction, caller, callee, number_key, extensions, answered_by, verdict, "
     "ring_s, talk_s, resolution, resolved_by, resolved_name, resolved_ms, tries"
@@ -23,9 +33,9 @@ _COLUMNS = (
 
 def record_call(db: Database, rec: CallRecord) -> None:
     values = [
-        rec.call_id, rec.start_ms, rec.direction, rec.caller, rec.callee, rec.number_key,
+        rec.call_id, i64(rec.start_ms), rec.direction, rec.caller, rec.callee, rec.number_key,
         json.dumps(list(rec.extensions)), rec.answered_by, rec.verdict, rec.ring_s, rec.talk_s,
-        rec.resolution, rec.resolved_by, rec.resolved_name, rec.resolved_ms,
+        rec.resolution, rec.resolved_by, rec.resolved_name, i64(rec.resolved_ms),
         json.dumps([list(t) for t in rec.tries]),
     ]  # fmt: skip
     db.execute(f"INSERT OR REPLACE INTO call_records ({_COLUMNS}) VALUES ({', '.join('?' * 16)})", values)
@@ -43,7 +53,7 @@ def _record(r: dict[str, Any]) -> CallRecord:
 def calls_between(db: Database, start_ms: int, end_ms: int) -> list[CallRecord]:
     sql = (f"SELECT {_COLUMNS} FROM call_records WHERE start_ms >= ? AND start_ms < ? "
            "ORDER BY start_ms, call_id")
-    return [_record(r) for r in rows(db, sql, [start_ms, end_ms])]
+    return [_record(r) for r in rows(db, sql, [i64(start_ms), i64(end_ms)])]
 
 
 def missed_alerts(db: Database, call_id: str) -> list[OutboxEntry]:
@@ -57,4 +67,4 @@ def entries_of_message(db: Database, chat: ChatRef, message_id: str) -> list[Out
 
 
 def prune_records(db: Database, before_ms: int) -> int:
-    return int(db.execute("DELETE FROM call_records WHERE start_ms < ?", [before_ms]).rowcount)
+    return int(db.execute("DELETE FROM call_records WHERE start_ms < ?", [i64(before_ms)]).rowcount)
