@@ -140,6 +140,7 @@ class Supervisor:
         while True:
             try:
                 await run()
+                health.recovered()  # it ran to its end: whatever failed before works now
                 return
             except Exception as exc:  # anything at all: the bot must outlive every input
                 delay = health.failed(exc)

@@ -193,14 +193,14 @@ class Application:
         if s.telegram_bot_token.get_secret_value():
             from adapters.telegram import TelegramAdapter
 
-            adapters.append(TelegramAdapter(s, self.core))
+            adapters.append(TelegramAdapter(s, self.core, supervisor=self.supervisor))
         if s.slack_bot_token.get_secret_value() and (
             s.slack_app_token.get_secret_value()
             or (s.slack_signing_secret.get_secret_value() and s.slack_http_port)
         ):
             from adapters.slack import SlackAdapter
 
-            adapters.append(SlackAdapter(s, self.core))
+            adapters.append(SlackAdapter(s, self.core, supervisor=self.supervisor))
         for adapter in adapters:
             self.worker.add_sender(adapter.sender)
         return adapters
