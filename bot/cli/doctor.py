@@ -17,6 +17,7 @@ from adapters.pbx.v2.transport import handshake
 from bot.cli import pbx_choice
 from bot.config import Settings
 from bot.errors import BotError
+from bot.logsetup import Redactor
 
 Check = tuple[str, Callable[[], Awaitable[str]]]
 
@@ -114,7 +115,7 @@ class _NoCore:
 
 async def run_doctor(settings: Settings, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    secrets = settings.secrets()
+    redact = Redactor(settings.secrets())  # every encoding of every secret (URLs quote them)
     failed = 0
     for name, check in _checks(settings):
         try:
@@ -123,8 +124,7 @@ async def run_doctor(settings: Settings, out: TextIO | None = None) -> int:
             ok, text = False, str(exc)
         except Exception as exc:  # a check must report, never crash the doctor
             ok, text = False, f"{type(exc).__name__}: {exc}"
-        for secret in secrets:
-            text = text.replace(secret, "***")
+        text = redact(text)
         failed += not ok
         print(f"{'ok  ' if ok else 'FAIL'} {name:9} {text}", file=out, flush=True)
     if not settings.telegram_bot_token.get_secret_value() and not settings.slack_bot_token.get_secret_value():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import CHAT, BotRig, call_events, until
+from tests.faults.harness import CHAT, BotRig, call_events
 
 pytestmark = pytest.mark.timeout(30)
 HUGE = 10**20

@@ -41,7 +41,10 @@ def _flaky(errors: list[BaseException], clock: Clock, runs: list[float]) -> obje
     return run
 
 
-@pytest.mark.parametrize("error", [RecursionError("deep"), OverflowError("1e400"), KeyError("x"), MemoryError()])
+ERRORS = [RecursionError("deep"), OverflowError("1e400"), KeyError("x"), MemoryError()]
+
+
+@pytest.mark.parametrize("error", ERRORS)
 async def test_any_exception_is_survived_and_the_task_runs_again(
     error: BaseException, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -51,7 +54,7 @@ async def test_any_exception_is_survived_and_the_task_runs_again(
     assert len(runs) == 3  # failed twice, ran a third time and returned: done
     assert sup.failures() == {"history": 2}
     assert clock.slept[1] > clock.slept[0]  # backed off between the reruns
-    first = [r for r in caplog.records if r.name == "bot.supervise"][0]
+    first = next(r for r in caplog.records if r.name == "bot.supervise")
     assert first.exc_info is not None and type(error).__name__ in first.getMessage()
 
 
