@@ -109,10 +109,12 @@ class SlackHandlers:
         if cmd is None:
             logger.error("slack: dropped an app_mention without channel or user")
             return
-        if self.names is not None:
-            name = await self.names.name_of(cmd.user.user_id)
-            cmd = dataclasses.replace(cmd, user=UserRef(cmd.user.platform, cmd.user.user_id, name, name))
-        cmd = dataclasses.replace(cmd, org=cmd.org or context.team_id or "")
+        if self.names is not None:  # an app_mention carries only the id: users.info has the rest
+            found = await self.names.person(cmd.user.user_id)
+            name, org = (found.username, found.org) if found is not None else ("", "")
+            user = UserRef(cmd.user.platform, cmd.user.user_id, name, name, org or cmd.user.org)
+            cmd = dataclasses.replace(cmd, user=user)
+        cmd = dataclasses.replace(cmd, org=cmd.org or context.enterprise_id or context.team_id or "")
         try:
             cmd = await self._with_mentions(cmd)
             messages = await self.core.handle_command(cmd)
