@@ -2,7 +2,9 @@
 
 Slash-command and button replies go back through ``response_url`` (Bolt's ``respond``: works in
 any channel or DM, even where the bot is no member); mentions have no ``response_url`` and are
-answered with ``chat.postMessage`` through :class:`SlackSender`.
+answered with ``chat.postMessage`` through :class:`SlackSender`. A reply with a picture (the
+report's chart) cannot travel through ``response_url``: it goes as a file upload to the channel,
+like a mention's, and only if that fails its text goes back through ``response_url``.
 """
 
 from __future__ import annotations
@@ -100,8 +102,18 @@ class SlackHandlers:
         except Exception:
             logger.exception("slack: core failed on /pbx %s", cmd.name)
             messages = self._failure()
-        for message in merge_tail(messages):
+        texts = [m for m in messages if m.photo is None or not await self._upload(cmd, m)]
+        for message in merge_tail(texts):
             await _post(respond, message, response_type="in_channel", replace_original=False)
+
+    async def _upload(self, cmd: ChatCommand, message: OutMessage) -> bool:
+        """A reply with a picture as a file upload to the channel; False when it could not be."""
+        try:
+            await self.sender.send(cmd.chat, message)
+        except DeliveryError as exc:  # e.g. the bot is not in the channel: the text goes alone
+            logger.warning("slack: chart upload to %s failed (%s); replying with the text", cmd.chat, exc)
+            return False
+        return True
 
     async def on_mention(self, ack: Ack, event: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
