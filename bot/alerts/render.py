@@ -135,6 +135,15 @@ def _exts(exts: object) -> str:
     return flat(", ".join(str(e) for e in exts), 120) if isinstance(exts, list | tuple) else ""
 
 
+def _png(b64: str) -> bytes | None:
+    """A report's chart from the outbox; a damaged one is left out (the numbers still go)."""
+    try:
+        return base64.b64decode(b64) or None
+    except ValueError:  # binascii.Error
+        logger.warning("a report's chart is not valid base64: sent without it")
+        return None
+
+
 class Renderer:
     """Implements :class:`bot.ports.AlertRenderer`; ``country`` drives phone number formatting."""
 
@@ -165,7 +174,7 @@ class Renderer:
 
     def _render(self, alert: Alert, chat: ChatSettings) -> OutMessage:
         if isinstance(alert, ReportAlert):
-            return OutMessage((Span(alert.caption),), photo=base64.b64decode(alert.png_b64) or None)
+            return OutMessage((Span(alert.caption or " "),), photo=_png(alert.png_b64))
         if isinstance(alert, MissedCall):
             return self._missed(alert, chat)
         if isinstance(alert, RegistrationChange):
