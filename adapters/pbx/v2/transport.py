@@ -65,7 +65,8 @@ async def handshake(
     url = base_url.rstrip("/") + "/socket.io/1/"
     params = {"key": key, "domain": domain, "t": str(int(time.time() * 1000))}
     try:
-        async with session.get(url, params=params, timeout=aiohttp.ClientTimeout(total=limit_s)) as resp:
+        async with session.get(url, params=params, timeout=aiohttp.ClientTimeout(total=limit_s),
+                               allow_redirects=False) as resp:  # a redirect would carry the key away
             status, body = resp.status, await resp.text()
     except (aiohttp.ClientError, TimeoutError, OSError, UnicodeDecodeError) as exc:
         reason = _scrub(str(exc), key)[:120] or type(exc).__name__
