@@ -1,6 +1,6 @@
 """Issue 19 §1 through the real app on SQLite: PBX events whose stamps are 1e20 (past SQLite's
 64-bit integers, past any calendar) once stopped the event pipeline for good. Now the call is
-still alerted with what is known ("Time unknown"), its live card too, nothing is dropped for
+still alerted with what is known ("time unknown"), its live card too, nothing is dropped for
 failing to render, and the calls after it are alerted as before."""
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ async def test_stamps_out_of_range_cost_only_the_time_of_that_call(tmp_path: Pat
         await rig.settle()
         alerts = [s.text for s in rig.sender.to(CHAT) if s.text.startswith("📵")]
         assert len(alerts) == 3 and "+7 916 111-00-31" in alerts[1], alerts
-        assert "Time unknown" in alerts[1] and "Time unknown" not in alerts[0] + alerts[2]
+        assert "time unknown" in alerts[1] and "time unknown" not in alerts[0] + alerts[2]
         cards = [s.text for s in rig.sender.to(CHAT) if s.text.startswith("📞") and "111-00-32" in s.text]
-        assert cards and all("Time unknown" in c for c in cards)
+        assert cards and all("time unknown" in c for c in cards)
         assert not any("could not be shown" in s.text for s in rig.sender.to(CHAT))
         assert all(t["state"] == "ok" for t in app.supervisor.status().values()), app.supervisor.status()
         assert app.supervisor.failures()["events"] == 0
