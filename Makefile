@@ -1,5 +1,7 @@
 # Every target builds what it needs: a fresh machine only needs Python 3.11+ (and Node 20 for the
-# conformance tests and the ingest benchmark, which install their npm packages themselves).
+# conformance tests and the ingest benchmark, which install their npm packages themselves; and the
+# PostgreSQL server binaries, Debian's postgresql-15, for the PostgreSQL tests and b_pgdriver: the
+# tests start a throwaway cluster themselves, and .ci/run installs the package when it is absent).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

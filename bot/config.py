@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.dsn import dsn_passwords
 from bot.errors import ConfigError
 
 EVENT_GROUPS = ("calls", "blf", "messages", "callback", "api", "registration")
@@ -48,7 +49,7 @@ class Settings(BaseSettings):
     slack_api_url: str = ""
 
     # Bot
-    bot_db: str = "./onpbx-bot.sqlite3"
+    bot_db: str = "./onpbx-bot.sqlite3"  # a SQLite file, or a postgresql:// URL (bot/dsn.py)
     bot_admins: str = ""
     bot_language: Literal["ru", "en"] = "ru"
     bot_timezone: str = "Europe/Moscow"
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     bot_retention_days: float = Field(30.0, gt=0)  # delivered outbox, stale calls, audit
     bot_backfill_max_h: float = Field(24.0, gt=0)  # older backfilled missed calls: one digest
     bot_resolve_window_h: float = Field(24.0, gt=0)  # a missed call resolves within this many hours
+    bot_failover_s: float = Field(10.0, gt=0)  # PostgreSQL: a standby takes over within this
 
     @field_validator("bot_timezone")
     @classmethod
@@ -119,7 +121,7 @@ class Settings(BaseSettings):
             self.slack_app_token,
             self.slack_signing_secret,
         )
-        return [s.get_secret_value() for s in fields if s.get_secret_value()]
+        return [s.get_secret_value() for s in fields if s.get_secret_value()] + dsn_passwords(self.bot_db)
 
     def require_pbx(self) -> None:
         """A one-line error naming the first missing PBX setting."""

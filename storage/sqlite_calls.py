@@ -1,9 +1,9 @@
 """Finished-call records of the SQLite store (issue 13: /missed, reports, follow-ups).
 
 Strategy: one row per call keyed by the tracker's call id, replaced whole when its resolution
-changes; extensions and callback tries are JSON lists. Retention cuts on the call's start. SQLite
-integers are 64-bit: a stamp past that (a PBX that sent 1e20) is stored as the largest one, so
-an out-of-range value costs its precision, never the write (or the batch it is part of).
+changes; extensions and callback tries are JSON lists. Retention cuts on the call's start.
+Stamps are clamped to 64 bits (:func:`storage.values.i64`): a PBX that sent 1e20 costs precision,
+never the write.
 """
 
 from __future__ import annotations
@@ -16,14 +16,7 @@ from sqlite_utils import Database
 from bot.domain import CallRecord, ChatRef, OutboxEntry
 from storage.sqlite_outbox import entries_where
 from storage.sqlite_rows import chat_key, rows
-
-_I64 = (-(2**63), 2**63 - 1)
-
-
-def i64(value: int) -> int:
-    """``value`` clamped to SQLite's INTEGER range."""
-    return min(max(int(value), _I64[0]), _I64[1])
-
+from storage.values import i64
 
 _COLUMNS = (
     "call_id, start_ms, direction, caller, callee, number_key, extensions, answered_by, verdict, "

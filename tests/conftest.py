@@ -1,4 +1,5 @@
-"""Shared fixtures. Node-based tests need Node 20 and ``tests/node/node_modules`` (``make node``):
+"""Shared fixtures. Node-based tests need Node 20 and ``tests/node/node_modules`` (``make node``),
+PostgreSQL tests the server binaries of Debian's postgresql-15 (``pg_cluster``, ``pg_dsn``):
 missing, they fail under ``CI=true`` and skip loudly otherwise."""
 
 from __future__ import annotations
@@ -10,6 +11,13 @@ import warnings
 from pathlib import Path
 
 import pytest
+
+from tests.pg import (  # noqa: F401  # the throwaway PostgreSQL server (tests/pg.py)
+    pg_cluster,
+    pg_database,
+    pg_dsn,
+    pytest_collection_modifyitems,
+)
 
 NODE_DIR = Path(__file__).parent / "node"
 

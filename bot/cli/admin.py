@@ -20,9 +20,9 @@ def split_ref(text: str) -> tuple[str, str]:
 
 
 async def open_store(settings: Settings) -> Any:
-    from storage.sqlite import SqliteStore
+    from storage.factory import open_store as open_bot_db  # a file (SQLite) or a postgresql:// URL
 
-    return await SqliteStore.open(settings.bot_db)
+    return await open_bot_db(settings.bot_db)
 
 
 async def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:

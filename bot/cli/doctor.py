@@ -16,6 +16,7 @@ import aiohttp
 from adapters.pbx.v2.transport import handshake
 from bot.cli import pbx_choice
 from bot.config import Settings
+from bot.dsn import redact_dsn
 from bot.errors import BotError
 from bot.logsetup import Redactor
 
@@ -30,15 +31,15 @@ async def _settings(settings: Settings) -> str:
 
 
 async def _database(settings: Settings) -> str:
-    from storage.sqlite import SqliteStore
+    from storage.factory import open_store  # a file (SQLite) or a postgresql:// URL
 
-    store = await SqliteStore.open(settings.bot_db)
+    store = await open_store(settings.bot_db)
     try:
         chats = await store.list_chats()
         depth = await store.outbox_depth()
     finally:
         await store.close()
-    return f"{settings.bot_db}: {len(chats)} chat(s), {depth} alert(s) waiting"
+    return f"{redact_dsn(settings.bot_db)}: {len(chats)} chat(s), {depth} alert(s) waiting"
 
 
 async def _pbx(settings: Settings) -> str:

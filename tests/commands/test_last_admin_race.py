@@ -1,16 +1,18 @@
 """Issue 19 §3: two admins revoking each other at the same moment leave one admin, never none: the
-last-admin check and the revoke are one transaction of the SQLite store."""
+last-admin check and the revoke are one transaction of the store (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot.commands import CommandService
 from bot.config import Settings
 from bot.domain import ChatCommand, ChatRef, Role, UserRef
-from storage.sqlite import SqliteStore
 from tests.fakes import FakeCalls, FakePresence, RecordingPbx
+from tests.storage.conftest import open_store
 
 CHAT = ChatRef("telegram", "-100")
 
@@ -20,8 +22,11 @@ def _revoke(by: str, whom: str) -> ChatCommand:
     return ChatCommand(CHAT, who, "revoke", (whom,), whom, chat_title="Ops")
 
 
-async def test_two_admins_revoking_each_other_leave_one(tmp_path: Path) -> None:
-    store = await SqliteStore.open(str(tmp_path / "bot.sqlite3"))
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_two_admins_revoking_each_other_leave_one(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store = await open_store(kind, tmp_path, request)
     try:
         settings = Settings(_env_file=None, bot_language="en", bot_admins="")  # type: ignore[call-arg]
         service = CommandService(store=store, pbx=RecordingPbx(), calls=FakeCalls(), presence=FakePresence(),
