@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     onpbx_max_frame: int = Field(1 << 20, gt=0)
     onpbx_http_url: str = "https://api2.onlinepbx.ru"  # HTTP API: {url}/{domain}/...
     onpbx_history: Literal["on", "off"] = "on"  # settle gaps from the call history
+    onpbx_http_max_mb: float = Field(16.0, gt=0)  # an HTTP API answer larger than this is refused
 
     # Telegram
     telegram_bot_token: SecretStr = SecretStr("")
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     bot_flap_changes: int = Field(3, ge=2)  # changes inside the window that count as flapping
     bot_call_ttl_s: float = Field(4 * 3600.0, gt=0)
     bot_dial_per_minute: int = Field(5, ge=1)
+    bot_heavy_per_minute: int = Field(6, ge=1)  # /report, /history, /missed per person and minute
     bot_retention_days: float = Field(30.0, gt=0)  # delivered outbox, stale calls, audit
     bot_backfill_max_h: float = Field(24.0, gt=0)  # older backfilled missed calls: one digest
     bot_resolve_window_h: float = Field(24.0, gt=0)  # a missed call resolves within this many hours

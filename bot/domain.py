@@ -33,7 +33,8 @@ class UserRef:
     user_id: str
     display: str = field(default="", compare=False)  # full name, for audit and /admins
     username: str = field(default="", compare=False)  # handle without "@", when the platform has one
-    org: str = field(default="", compare=False)  # the person's organisation (Slack team id), when known
+    #: the person's organisation when known: Slack's Enterprise Grid id, else their team (workspace) id
+    org: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.user_id}"

@@ -85,6 +85,11 @@ class InvalidArgument(BotError):
         self.params = params
 
 
+class Refused(InvalidArgument):
+    """A command's own scope check refused it (a call or phone that is not this chat's, a report
+    this chat may not see): audited as refused (✗), not as an invalid argument."""
+
+
 # --- chat delivery --------------------------------------------------------------------------
 
 

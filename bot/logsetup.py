@@ -9,26 +9,47 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterable
-from urllib.parse import quote, quote_plus
 
 REDACTED = "***"
 
 
+def _hex(number: int, width: int = 2) -> str:
+    """``2b`` as a regex matching ``2b`` and ``2B``: hex digits of either case."""
+    return "".join(f"[{d.upper()}{d.lower()}]" if d.isalpha() else d for d in f"{number:0{width}x}")
+
+
+def _forms(ch: str) -> str:
+    """A regex of every way one character of a secret may be written out: JSON-escaped
+    (a backslash before ``/``, ``"`` or itself; ``\\uXXXX``), as it is, percent-encoded (either
+    case, or twice, as in a URL inside a URL) and ``+`` for a space (query strings)."""
+    utf8 = ch.encode("utf-8")
+    forms = [re.escape("\\" + ch)] if ch in '"\\/' else []
+    forms += [re.escape(ch), "".join("%" + _hex(b) for b in utf8), "".join("%25" + _hex(b) for b in utf8),
+              re.escape("\\u") + _hex(ord(ch), 4)]
+    if ch == " ":
+        forms.append(re.escape("+"))
+    return "(?:" + "|".join(forms) + ")"
+
+
 class Redactor:
-    """Replaces each secret (raw, and as it appears percent-encoded in URLs) with ``***``."""
+    """Replaces each secret with ``***`` in every encoding it may take on the way to a line:
+    raw, percent-encoded by any quoting rule (``quote``, ``quote_plus``, and the query-string
+    encoding aiohttp/yarl use, which keeps ``/ ~ !`` and encodes ``+ =``), and JSON-escaped."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        forms = {f for s in secrets if len(s) >= 4 for f in (s, quote(s, safe=""), quote_plus(s))}
-        self.secrets = sorted(forms, key=len, reverse=True)
+        unique = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self.secrets = unique
+        pattern = "|".join("".join(_forms(ch) for ch in s) for s in unique)
+        self._pattern = re.compile(pattern) if pattern else None
 
     def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        return text
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(REDACTED, text)
 
 
 class RedactingFormatter(logging.Formatter):

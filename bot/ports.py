@@ -220,15 +220,23 @@ class Store(Protocol):
         """Remove the grant in ``scope`` (all scopes for None); returns how many went."""
         ...
 
+    async def revoke_keeping_an_admin(self, platform: str, user_id: str) -> int | None:
+        """Like ``revoke(platform, user_id, None)``, unless the user is the only admin there is:
+        then None and nothing changes. The check and the change are one transaction."""
+        ...
+
     async def roles_of(self, platform: str, user_id: str) -> dict[str, Role]:
         """scope -> role."""
         ...
 
     async def list_grants(self) -> list[Grant]: ...
 
-    async def add_pairing_code(self, code_hash: str, expires_at: float) -> None: ...
+    async def add_pairing_code(self, code: str, expires_at: float) -> None:
+        """Keep a one-time ``code`` until ``expires_at``: only its hash keyed with the installation's
+        secret is stored (a copy of the database alone does not let anyone try codes)."""
+        ...
 
-    async def redeem_pairing_code(self, code_hash: str, now: float) -> bool:
+    async def redeem_pairing_code(self, code: str, now: float) -> bool:
         """True once for an unexpired code; atomically marks it used."""
         ...
 

@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING
 from bot.dsn import is_postgres_url, redact_dsn
 from bot.errors import StorageError
 from bot.ports import Store
+from storage.files import installation_secret
+
+#: with PostgreSQL the installation secret (not a password: a file's name) is ./onpbx-bot.secret
+PG_SECRET_BASE = "onpbx-bot"  # noqa: S105
 
 if TYPE_CHECKING:
     from storage.postgres.lease import Fence
@@ -31,4 +35,5 @@ async def open_store(bot_db: str, *, fence: Fence | None = None) -> Store:
             f"BOT_DB is a PostgreSQL URL ({redact_dsn(bot_db)}) but its driver is missing "
             f"({exc.name}): pip install 'psycopg[binary]'"
         ) from None
-    return await PostgresStore.open(bot_db, fence=fence)
+    # the pairing-code key lives beside the bot, not in the database: ./onpbx-bot.secret (0600)
+    return await PostgresStore.open(bot_db, fence=fence, secret=installation_secret(PG_SECRET_BASE))

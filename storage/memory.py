@@ -9,12 +9,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
 from bot.domain import Alert, AuditEntry, CallRecord, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
 from bot.errors import StorageError
 from bot.writes import DeleteCall, Enqueue, RecordCall, SaveCall, SetSetting, UpsertCard, Write
+from storage.files import keyed_hash
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,8 @@ class MemoryStore:
         self._bindings: set[tuple[ChatRef, str]] = set()
         self._people: dict[tuple[str, str], UserRef] = {}
         self._grants: dict[tuple[str, str, str], Role] = {}
-        self._codes: dict[str, tuple[float, float | None]] = {}  # hash -> (expires_at, used_at)
+        self._codes: dict[str, tuple[float, float | None]] = {}  # keyed hash -> (expires_at, used_at)
+        self._secret = secrets.token_bytes(32)
         self._outbox: dict[int, OutboxEntry] = {}
         self._done: set[int] = set()
         self._keys: dict[str, int] = {}
@@ -118,10 +121,9 @@ class MemoryStore:
     # people and roles ----------------------------------------------------------------------
     async def remember_person(self, user: UserRef) -> None:
         key = (user.platform, user.user_id)
-        self._people.pop(key, None)  # re-insert last: the newest owner of a username wins
-        self._people[key] = UserRef(
-            user.platform, user.user_id, user.display, user.username.lstrip("@")
-        )
+        known = self._people.pop(key, None)  # re-insert last: the newest owner of a username wins
+        org = user.org or (known.org if known is not None else "")
+        self._people[key] = UserRef(user.platform, user.user_id, user.display, user.username.lstrip("@"), org)
 
     async def find_person(self, platform: str, handle: str) -> UserRef | None:
         wanted = handle.strip().lstrip("@").casefold()
@@ -152,6 +154,12 @@ class MemoryStore:
             del self._grants[key]
         return len(gone)
 
+    async def revoke_keeping_an_admin(self, platform: str, user_id: str) -> int | None:
+        admins = {k[:2] for k, role in self._grants.items() if role >= Role.ADMIN}
+        if admins == {(platform, user_id)}:
+            return None
+        return await self.revoke(platform, user_id, None)
+
     async def roles_of(self, platform: str, user_id: str) -> dict[str, Role]:
         return {k[2]: r for k, r in self._grants.items() if k[:2] == (platform, user_id)}
 
@@ -162,10 +170,11 @@ class MemoryStore:
             out.append(Grant(platform, user_id, role, scope, person.display if person else ""))
         return out
 
-    async def add_pairing_code(self, code_hash: str, expires_at: float) -> None:
-        self._codes.setdefault(code_hash, (expires_at, None))
+    async def add_pairing_code(self, code: str, expires_at: float) -> None:
+        self._codes.setdefault(keyed_hash(self._secret, code), (expires_at, None))
 
-    async def redeem_pairing_code(self, code_hash: str, now: float) -> bool:
+    async def redeem_pairing_code(self, code: str, now: float) -> bool:
+        code_hash = keyed_hash(self._secret, code)
         found = self._codes.get(code_hash)
         if found is None or found[1] is not None or found[0] <= now:
             return False

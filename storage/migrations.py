@@ -139,7 +139,14 @@ def m004_issue14_outbox_live_by_id(db: Database) -> None:
     db.execute("CREATE INDEX outbox_live_by_id ON outbox (id) WHERE done = 0")
 
 
-LATEST = "m004_issue14_outbox_live_by_id"  # the newest migration
+@MIGRATIONS()
+def m005_issue19_people_org(db: Database) -> None:
+    """People carry their organisation (Slack team or Enterprise Grid id; "" where there is
+    none), so /grant can refuse a person of another organisation however they are named."""
+    db.table("people").add_column("org", str, not_null_default="")
+
+
+LATEST = "m005_issue19_people_org"  # the newest migration
 
 
 def upgrade(db: Database, *, stop_before: str | None = None) -> list[str]:

@@ -15,6 +15,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
@@ -27,6 +28,7 @@ from storage import sqlite_chats as chats
 from storage import sqlite_outbox as outbox
 from storage import sqlite_people as people
 from storage import sqlite_records as records
+from storage.files import installation_secret, keyed_hash, on_disk, private_file, tighten
 from storage.migrations import upgrade
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,9 @@ T = TypeVar("T")
 
 
 def _connect(path: str, busy_timeout_ms: int) -> Database:
-    """Runs on the store thread: open, set PRAGMAs, migrate."""
+    """Runs on the store thread: open (the file ``0600``: storage/files.py), set PRAGMAs, migrate."""
+    if on_disk(path):
+        private_file(Path(path))
     conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -47,6 +51,7 @@ def _connect(path: str, busy_timeout_ms: int) -> Database:
         conn.execute("PRAGMA synchronous = NORMAL")
         db = Database(conn)
         upgrade(db)
+        tighten(path)  # the -wal and -shm SQLite just made
         return db
     except BaseException:
         conn.close()
@@ -124,6 +129,7 @@ class SqliteStore:
         self._path = path
         self._busy_ms = busy_timeout_ms
         self._closed = False
+        self._secret = installation_secret(path)  # keys the pairing-code hashes (storage/files.py)
 
     @classmethod
     async def open(cls, path: str, *, busy_timeout_ms: int = 5000) -> SqliteStore:
@@ -248,17 +254,20 @@ class SqliteStore:
     async def revoke(self, platform: str, user_id: str, scope: str | None) -> int:
         return await self.run(people.revoke, platform, user_id, scope)
 
+    async def revoke_keeping_an_admin(self, platform: str, user_id: str) -> int | None:
+        return await self.run(people.revoke_keeping_an_admin, platform, user_id)
+
     async def roles_of(self, platform: str, user_id: str) -> dict[str, Role]:
         return await self._read(people.roles_of, platform, user_id)
 
     async def list_grants(self) -> list[Grant]:
         return await self._read(people.list_grants)
 
-    async def add_pairing_code(self, code_hash: str, expires_at: float) -> None:
-        await self.run(people.add_pairing_code, code_hash, expires_at)
+    async def add_pairing_code(self, code: str, expires_at: float) -> None:
+        await self.run(people.add_pairing_code, keyed_hash(self._secret, code), expires_at)
 
-    async def redeem_pairing_code(self, code_hash: str, now: float) -> bool:
-        return await self.run(people.redeem_pairing_code, code_hash, now)
+    async def redeem_pairing_code(self, code: str, now: float) -> bool:
+        return await self.run(people.redeem_pairing_code, keyed_hash(self._secret, code), now)
 
     # outbox ------------------------------------------------------------------------------------
     async def enqueue(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> bool:

@@ -1,7 +1,9 @@
 """People, grants and pairing codes of the SQLite store (synchronous, on the store's thread).
 
 The newest ``remember_person`` row of a user gets the highest rowid (INSERT OR REPLACE), so a
-username that moved to someone else resolves to its latest owner.
+username that moved to someone else resolves to its latest owner; an organisation once known is
+kept when a later sighting does not say it. Revoking the last admin is refused inside the same
+transaction that would have done it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,18 @@ from storage.sqlite_rows import rows
 
 
 def remember_person(db: Database, user: UserRef) -> None:
+    key = [user.platform, user.user_id]
+    known = rows(db, "SELECT org FROM people WHERE platform = ? AND user_id = ?", key)
+    org = user.org or (known[0]["org"] if known else "")
     db.execute(
-        "INSERT OR REPLACE INTO people (platform, user_id, display, username) VALUES (?, ?, ?, ?)",
-        [user.platform, user.user_id, user.display, user.username.lstrip("@")],
+        "INSERT OR REPLACE INTO people (platform, user_id, display, username, org) VALUES (?, ?, ?, ?, ?)",
+        [user.platform, user.user_id, user.display, user.username.lstrip("@"), org],
     )
+
+
+def _person(r: dict[str, object]) -> UserRef:
+    return UserRef(str(r["platform"]), str(r["user_id"]), str(r["display"]), str(r["username"]),
+                   str(r["org"]))
 
 
 def find_person(db: Database, platform: str, handle: str) -> UserRef | None:
@@ -31,8 +41,7 @@ def find_person(db: Database, platform: str, handle: str) -> UserRef | None:
             [platform, wanted],
         )
         if found:
-            r = found[0]
-            return UserRef(r["platform"], r["user_id"], r["display"], r["username"])
+            return _person(found[0])
     return None
 
 
@@ -43,7 +52,7 @@ def find_people(db: Database, platform: str, username: str) -> list[UserRef]:
         "SELECT * FROM people WHERE platform = ? AND username = ? COLLATE NOCASE ORDER BY rowid DESC",
         [platform, wanted],
     )
-    return [UserRef(r["platform"], r["user_id"], r["display"], r["username"]) for r in found if wanted]
+    return [_person(r) for r in found if wanted]
 
 
 def grant(db: Database, platform: str, user_id: str, role: Role, scope: str) -> None:
@@ -58,6 +67,14 @@ def revoke(db: Database, platform: str, user_id: str, scope: str | None) -> int:
     if scope is not None:
         sql, params = f"{sql} AND scope = ?", [*params, scope]
     return int(db.execute(sql, params).rowcount)
+
+
+def revoke_keeping_an_admin(db: Database, platform: str, user_id: str) -> int | None:
+    """Every grant of the user, unless they are the only admin there is (None: nothing changed)."""
+    admins = rows(db, "SELECT DISTINCT platform, user_id FROM grants WHERE role >= ?", [int(Role.ADMIN)])
+    if [(r["platform"], r["user_id"]) for r in admins] == [(platform, user_id)]:
+        return None
+    return revoke(db, platform, user_id, None)
 
 
 def roles_of(db: Database, platform: str, user_id: str) -> dict[str, Role]:

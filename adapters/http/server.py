@@ -1,7 +1,8 @@
-"""``/healthz`` (JSON: PBX link state, outbox depth) and ``/metrics`` (Prometheus text).
+"""``/healthz`` (JSON: PBX link state, outbox depth, each supervised task) and ``/metrics``.
 
 Strategy: the app hands in a :class:`Probe` that reads live values at scrape time; counters are
-exported through a custom collector, command latency through a histogram the app observes.
+exported through a custom collector, command latency through a histogram the app observes. The
+bot is ``degraded`` (HTTP 503) while the PBX link is down or any supervised task is failing.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class Probe:
     counters: Callable[[], dict[str, tuple[str, float]]]
     #: the call-history settler's status (state, last_ok_at, failures, last_error), if enabled
     history: Callable[[], dict[str, Any]] | None = None
+    #: supervised tasks by name: {"state": "ok"|"failing", "failures": n, "last_error": text}
+    tasks: Callable[[], dict[str, dict[str, Any]]] | None = None
+    #: failures per task, ever (``onpbx_task_failures_total{task}``)
+    task_failures: Callable[[], dict[str, int]] | None = None
 
 
 class _Collector(Collector):
@@ -38,6 +43,12 @@ class _Collector(Collector):
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         for name, (help_text, value) in sorted(self.probe.counters().items()):
             yield CounterMetricFamily(f"onpbx_{name}", help_text, value=value)
+        if self.probe.task_failures is not None:
+            family = CounterMetricFamily(
+                "onpbx_task_failures", "Failures of a supervised task", labels=["task"])
+            for task, count in sorted(self.probe.task_failures().items()):
+                family.add_metric([task], float(count))
+            yield family
         yield GaugeMetricFamily("onpbx_outbox_depth", "Alerts waiting for delivery", value=self.depth)
         connected = 1.0 if self.probe.link_state() == "connected" else 0.0
         yield GaugeMetricFamily("onpbx_pbx_connected", "1 when the PBX link is up", value=connected)
@@ -62,11 +73,15 @@ class HealthServer:
     async def _healthz(self, request: web.Request) -> web.Response:
         state = self.probe.link_state()
         depth = await self.probe.outbox_depth()
-        status = "ok" if state == "connected" else "degraded"
-        body: dict[str, Any] = {"status": status, "pbx_link": state, "outbox_depth": depth}
+        tasks = self.probe.tasks() if self.probe.tasks is not None else {}
+        ok = state == "connected" and all(t.get("state") != "failing" for t in tasks.values())
+        body: dict[str, Any] = {
+            "status": "ok" if ok else "degraded", "pbx_link": state, "outbox_depth": depth}
         if self.probe.history is not None:
             body["history"] = self.probe.history()
-        return web.json_response(body, status=200 if state == "connected" else 503)
+        if self.probe.tasks is not None:
+            body["tasks"] = tasks
+        return web.json_response(body, status=200 if ok else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         self._collector.depth = await self.probe.outbox_depth()

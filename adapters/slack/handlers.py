@@ -2,7 +2,9 @@
 
 Slash-command and button replies go back through ``response_url`` (Bolt's ``respond``: works in
 any channel or DM, even where the bot is no member); mentions have no ``response_url`` and are
-answered with ``chat.postMessage`` through :class:`SlackSender`.
+answered with ``chat.postMessage`` through :class:`SlackSender`. A reply with a picture (the
+report's chart) cannot travel through ``response_url``: it goes as a file upload to the channel,
+like a mention's, and only if that fails its text goes back through ``response_url``.
 """
 
 from __future__ import annotations
@@ -108,8 +110,18 @@ class SlackHandlers:
         except Exception:
             logger.exception("slack: core failed on /pbx %s", cmd.name)
             messages = await self._failure(cmd.chat)
-        for message in merge_tail(messages):
+        texts = [m for m in messages if m.photo is None or not await self._upload(cmd, m)]
+        for message in merge_tail(texts):
             await _post(respond, message, response_type="in_channel", replace_original=False)
+
+    async def _upload(self, cmd: ChatCommand, message: OutMessage) -> bool:
+        """A reply with a picture as a file upload to the channel; False when it could not be."""
+        try:
+            await self.sender.send(cmd.chat, message)
+        except DeliveryError as exc:  # e.g. the bot is not in the channel: the text goes alone
+            logger.warning("slack: chart upload to %s failed (%s); replying with the text", cmd.chat, exc)
+            return False
+        return True
 
     async def on_mention(self, ack: Ack, event: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
@@ -117,10 +129,12 @@ class SlackHandlers:
         if cmd is None:
             logger.error("slack: dropped an app_mention without channel or user")
             return
-        if self.names is not None:
-            name = await self.names.name_of(cmd.user.user_id)
-            cmd = dataclasses.replace(cmd, user=UserRef(cmd.user.platform, cmd.user.user_id, name, name))
-        cmd = dataclasses.replace(cmd, org=cmd.org or context.team_id or "")
+        if self.names is not None:  # an app_mention carries only the id: users.info has the rest
+            found = await self.names.person(cmd.user.user_id)
+            name, org = (found.username, found.org) if found is not None else ("", "")
+            user = UserRef(cmd.user.platform, cmd.user.user_id, name, name, org or cmd.user.org)
+            cmd = dataclasses.replace(cmd, user=user)
+        cmd = dataclasses.replace(cmd, org=cmd.org or context.enterprise_id or context.team_id or "")
         try:
             cmd = await self._with_mentions(cmd)
             messages = await self.core.handle_command(cmd)

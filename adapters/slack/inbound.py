@@ -17,6 +17,7 @@ from bot.domain import ChatAction, ChatCommand, ChatRef, UserRef
 PLATFORM = "slack"
 _MENTION_RE = re.compile(r"^\s*<@([A-Z0-9]+)(?:\|[^>]*)?>[\s:,]*")
 _USER_MENTION_RE = re.compile(r"^<@([A-Z0-9]{2,32})(?:\|[^>]*)?>$")  # an escaped mention: <@U123|anna>
+_MEMBER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,32}$")  # a member id typed as plain text: U0ABC123
 
 
 def _str(data: Mapping[str, Any] | None, key: str) -> str:
@@ -42,8 +43,17 @@ def split_command(text: str) -> tuple[str, tuple[str, ...], str]:
 
 def mention_ids(args: tuple[str, ...]) -> list[str]:
     """Member ids of the user mentions among ``args`` (the manifest sets ``should_escape: true``,
-    so Slack sends ``<@U123|anna>`` for a person picked after typing @)."""
-    return [m.group(1) for m in map(_USER_MENTION_RE.match, args) if m]
+    so Slack sends ``<@U123|anna>`` for a person picked after typing @), and of member ids typed
+    as plain text (``U0ABC123``): both are looked up, so the core knows their organisation."""
+    found = [m.group(1) for m in map(_USER_MENTION_RE.match, args) if m]
+    return found + [a for a in args if _MEMBER_ID_RE.match(a)]
+
+
+def org_of(body: Mapping[str, Any], team_key: str = "team_id") -> str:
+    """The organisation a payload speaks for: its Enterprise Grid id, else its team id."""
+    enterprise = body.get("enterprise")
+    grid = _str(enterprise, "id") if isinstance(enterprise, dict) else _str(body, "enterprise_id")
+    return grid or _str(body, team_key)
 
 
 def command_from_slash(body: Mapping[str, Any]) -> ChatCommand | None:
@@ -54,15 +64,16 @@ def command_from_slash(body: Mapping[str, Any]) -> ChatCommand | None:
     channel_name, user_name = _str(body, "channel_name"), _str(body, "user_name")
     name, args, rest = split_command(_str(body, "text"))
     private = is_private(channel_id, channel_name)
+    org = org_of(body)
     return ChatCommand(
         chat=ChatRef(PLATFORM, channel_id),
-        user=UserRef(PLATFORM, user_id, display=user_name, username=user_name),
+        user=UserRef(PLATFORM, user_id, display=user_name, username=user_name, org=org),
         name=name,
         args=args,
         text=rest,
         chat_title=user_name if private else channel_name,
         is_private=private,
-        org=_str(body, "team_id"),
+        org=org,
     )
 
 
@@ -82,12 +93,12 @@ def command_from_mention(event: Mapping[str, Any], bot_user_id: str | None = Non
     name, args, rest = split_command(strip_mention(_str(event, "text"), bot_user_id))
     return ChatCommand(
         chat=ChatRef(PLATFORM, channel_id),
-        user=UserRef(PLATFORM, user_id),
+        user=UserRef(PLATFORM, user_id, org=_str(event, "user_team")),
         name=name,
         args=args,
         text=rest,
         is_private=is_private(channel_id, _str(event, "channel_type")),
-        org=_str(event, "team"),
+        org=_str(event, "user_team") or _str(event, "team"),
     )
 
 
@@ -109,7 +120,7 @@ def action_from_block_actions(body: Mapping[str, Any]) -> ChatAction | None:
     message_ts = _str(container, "message_ts") or _str(message, "ts")
     return ChatAction(
         chat=ChatRef(PLATFORM, channel_id),
-        user=UserRef(PLATFORM, user_id, display=handle, username=handle),
+        user=UserRef(PLATFORM, user_id, display=handle, username=handle, org=_str(user, "team_id")),
         action=action,
         arg=arg,
         message_id=message_ts or None,

@@ -16,7 +16,8 @@ logger = logging.getLogger(__name__)
 
 class UserNames:
     """``name_of(user_id)`` -> the Slack handle (``users.info`` ``user.name``), "" if unknown;
-    ``person(user_id)`` -> a :class:`UserRef` with handle and ``org`` (team id), None if unknown."""
+    ``person(user_id)`` -> a :class:`UserRef` with handle and ``org`` (the Enterprise Grid id when
+    there is one, else the team id), None if unknown."""
 
     def __init__(self, client: AsyncWebClient, limit: int = 1000) -> None:
         self._client = client
@@ -45,7 +46,9 @@ class UserNames:
         user = resp.get("user")
         if not isinstance(user, dict):
             return None
-        found = (str(user.get("name") or ""), str(user.get("team_id") or ""))
+        grid = user.get("enterprise_user")
+        enterprise = grid.get("enterprise_id") if isinstance(grid, dict) else None
+        found = (str(user.get("name") or ""), str(enterprise or user.get("team_id") or ""))
         if len(self._cache) >= self._limit:
             self._cache.pop(next(iter(self._cache)))
         self._cache[user_id] = found

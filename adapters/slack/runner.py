@@ -2,6 +2,8 @@
 
 Socket Mode (``SLACK_APP_TOKEN``) is preferred; otherwise HTTP mode serves ``/slack/events`` on
 ``SLACK_HTTP_PORT`` with Bolt's signature check. Nothing here logs a token or the signing secret.
+Connecting Socket Mode is the supervised ``slack`` task: a failed connect is logged, counted, backed
+off and tried again (once connected, slack_sdk keeps the link and reconnects it itself).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from adapters.slack.sender import SDK_FAILURES, SlackSender, build_web_client, t
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.ports import ChatCore
+from bot.supervise import Supervisor
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +35,10 @@ SOCKET_RETRY_S = 10.0  # the SDK's wait between Socket Mode connects (and its pi
 class SlackAdapter:
     """The Slack side of the bot: ``sender`` for the outbox, ``start``/``stop``, ``check``."""
 
-    def __init__(self, settings: Settings, core: ChatCore, *, host: str = "0.0.0.0") -> None:  # noqa: S104
+    def __init__(
+        self, settings: Settings, core: ChatCore, *, host: str = "0.0.0.0",  # noqa: S104
+        supervisor: Supervisor | None = None,
+    ) -> None:
         token = settings.slack_bot_token.get_secret_value()
         if not token:
             raise ConfigError("SLACK_BOT_TOKEN is not set")
@@ -58,6 +64,7 @@ class SlackAdapter:
         self._connect_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self.http_port: int | None = None  # the bound port in HTTP mode (useful with port 0)
+        self._supervisor = supervisor or Supervisor()
 
     def web_app(self) -> web.Application:
         """The aiohttp application serving ``POST /slack/events`` (HTTP mode)."""
@@ -73,10 +80,14 @@ class SlackAdapter:
         """Connect Socket Mode (in the background, retrying) or start the HTTP listener."""
         if self.mode == "socket":
             log = LinkLog(logging.getLogger("slack_bolt"), SOCKET_RETRY_S)
-            self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
-                                                  logger=log, ping_interval=SOCKET_RETRY_S)  # type: ignore[arg-type]
-            connecting = self._socket.connect_async()  # type: ignore[no-untyped-call]
-            self._connect_task = asyncio.create_task(connecting, name="slack-socket-mode")
+            socket = self._socket = AsyncSocketModeHandler(
+                self.app, self._app_token, web_client=self.client,
+                logger=log, ping_interval=SOCKET_RETRY_S)  # type: ignore[arg-type]
+
+            async def connect() -> None:
+                await socket.connect_async()  # type: ignore[no-untyped-call]
+
+            self._connect_task = self._supervisor.spawn("slack", connect)
             logger.info("slack: Socket Mode starting")
             return
         self._runner = web.AppRunner(self.web_app(), access_log=None)

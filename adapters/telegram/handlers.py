@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Message, User
 from adapters.telegram.inbound import chat_ref, to_action, to_command
 from adapters.telegram.render import plain
 from adapters.telegram.sender import TelegramSender
+from bot.commands import HEAVY
 from bot.delivery import ReplyBudget
 from bot.domain import ChatAction, ChatRef, OutMessage
 from bot.errors import ChatMigrated, DeliveryError, MessageGone
@@ -65,6 +66,11 @@ class Handlers:
         me = await bot.me()
         cmd = to_command(message, me.username or "")
         if cmd is None:
+            return
+        if cmd.name.lower() in HEAVY and not self.replies.available(
+                cmd.chat, self.sender.platform_limits(cmd.chat), time.monotonic()):
+            logger.warning("/%s in chat %s not run: its answer would be dropped (replies used up their "
+                           "budget share)", cmd.name, cmd.chat.chat_id)
             return
         try:
             replies = await self.core.handle_command(cmd)

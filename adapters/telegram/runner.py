@@ -1,8 +1,9 @@
 """TelegramAdapter: owns the Bot, the sender and the dispatcher; polls or serves a webhook.
 
-Strategy: ``start()`` publishes the command menus, then runs long polling (supervised, restarted
-with backoff) or an aiohttp webhook server that checks the secret-token header; ``stop()`` undoes
-both within a few seconds. Nothing here decides anything: handlers ask the core.
+Strategy: ``start()`` publishes the command menus, then runs long polling (supervised: restarted
+with backoff after any failure, counted and shown on /healthz as the ``telegram`` task) or an
+aiohttp webhook server that checks the secret-token header; ``stop()`` undoes both within a few
+seconds. Nothing here decides anything: handlers ask the core.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from adapters.telegram.menu import publish_menus
 from adapters.telegram.redaction import protect_logs
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.session import PinnedSession
-from bot.backoff import Backoff
 from bot.config import Settings
 from bot.errors import ConfigError, DeliveryError
 from bot.ports import ChatCore
+from bot.supervise import Supervisor
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ def _make_bot(settings: Settings) -> Bot:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not a valid bot token") from None
 
 
+class _Redacted(Exception):
+    """A polling failure as text with the token taken out (what the task's health records)."""
+
+
 class TelegramAdapter:
     """The Telegram side of the bot: ``TelegramAdapter(settings, core)``, then ``start()``."""
 
@@ -57,6 +62,7 @@ class TelegramAdapter:
         polling_timeout: int = 25,
         webhook_host: str = "0.0.0.0",  # noqa: S104 - Telegram must reach the webhook
         rate: float = 30.0,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.settings = settings
         self.core = core
@@ -66,6 +72,7 @@ class TelegramAdapter:
         self.dispatcher = Dispatcher()
         self.handlers = Handlers(core, self.sender)
         self.dispatcher.include_router(self.handlers.router)
+        self.health = (supervisor or Supervisor()).watch("telegram")
         self.polling_timeout = polling_timeout
         self.webhook_url = settings.telegram_webhook_url.strip()
         self.webhook_host = webhook_host
@@ -86,7 +93,8 @@ class TelegramAdapter:
             self._poller = asyncio.create_task(self._poll(), name="telegram polling")
 
     async def _poll(self) -> None:
-        backoff = Backoff(base=1.0, cap=30.0)
+        """Poll until stopped; any failure is the ``telegram`` task's (logged, counted, backed
+        off and polled again; the token is redacted from every line)."""
         while not self._stopping.is_set():
             try:
                 await self._delete_webhook()
@@ -100,15 +108,11 @@ class TelegramAdapter:
                 )
                 return
             except Exception as exc:
-                delay = backoff.next_delay()
-                logger.error(
-                    "Telegram polling failed (attempt %d), retrying in %.1fs: %s",
-                    backoff.attempt,
-                    delay,
-                    redact(f"{type(exc).__name__}: {exc}", self.bot.token),
-                )
+                text = redact(f"Telegram polling failed: {type(exc).__name__}: {exc}", self.bot.token)
+                delay = self.health.failed(_Redacted(text).with_traceback(exc.__traceback__))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), delay)
+                self.health.rerun()
 
     async def _delete_webhook(self) -> None:
         """Polling and a webhook exclude each other; drop a webhook left from an earlier run."""

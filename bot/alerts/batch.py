@@ -91,6 +91,22 @@ class WriteBatch:
         self.discard()
         return writes, results
 
+    async def commit_each(self) -> tuple[list[Write], list[OutboxEntry | None], list[Write]]:
+        """The last resort when :meth:`commit` failed with something other than a busy store (a
+        write the store cannot take at all): apply each pending write on its own, so a bad one
+        costs only itself. Returns (stored writes, their results, refused writes); closes the batch."""
+        stored: list[Write] = []
+        results: list[OutboxEntry | None] = []
+        refused: list[Write] = []
+        for op in self.pending():
+            try:
+                results += await self._inner.apply([op])
+                stored.append(op)
+            except Exception:  # the caller logs what was refused
+                refused.append(op)
+        self.discard()
+        return stored, results, refused
+
     async def _add(self, op: Write) -> bool:
         """Record ``op`` (True); with no batch open, apply it now (True: an enqueue was new)."""
         if self._writes is None:

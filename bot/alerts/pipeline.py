@@ -167,6 +167,8 @@ class EventPipeline:
                 logger.warning("writes of %s not stored yet, retrying in %.1f s: %s", what, pause, exc)
                 await asyncio.sleep(pause)
                 continue
+            except Exception as exc:  # a write no store takes (a bug, a value out of range)
+                writes, results = await self._commit_each(what, exc)
             for call_id in self._decided:
                 if self._pending.pop(call_id, None) is not None:
                     logger.info("alert for call %s stored after a storage failure", call_id)
@@ -175,6 +177,18 @@ class EventPipeline:
                 self._hand_over(writes, results)  # straight after the commit: all durable
             self._wake_due = False
             return
+
+    async def _commit_each(self, what: str, exc: Exception) -> tuple[list[Write], list[OutboxEntry | None]]:
+        """The batch as one transaction was refused for a reason retrying cannot fix: store its
+        writes one by one, so the bad one costs only itself (the alerts still go out)."""
+        first = type(exc) not in self._bugs_seen
+        self._bugs_seen.add(type(exc))
+        logger.error("writes of %s refused as a whole (%s: %s); storing them one by one", what,
+                     type(exc).__name__, exc, exc_info=exc if first else None)
+        writes, results, refused = await self._batch.commit_each()
+        for op in refused:
+            logger.error("dropped a %s write the store refused", type(op).__name__)
+        return writes, results
 
     def _hand_over(self, writes: list[Write], results: list[OutboxEntry | None]) -> None:
         """Give the worker the entries the commit inserted; wake it to read the outbox itself

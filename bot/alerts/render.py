@@ -35,6 +35,7 @@ from bot.text import flat
 logger = logging.getLogger(__name__)
 
 MAX_DIGEST_LINES = 30
+MAX_MS = 253_402_214_400_000 - 86_400_000  # 9999-12-30: any time zone still shows it
 NAME_MAX = 40  # a caller ID name is shown flattened and at most this long
 _HIDDEN = frozenset({"", "anonymous", "unknown", "hidden", "restricted", "private", "unavailable"})
 
@@ -54,6 +55,9 @@ register(
         "render.rang": ("Rang: {exts}", "Звонило у: {exts}"),
         "render.trunk": ("Line: {gate}", "Линия: {gate}"),
         "render.time": ("Time: {time}", "Время: {time}"),
+        "render.time_unknown": ("time unknown", "время неизвестно"),
+        "render.no_time": ("Time: time unknown (the PBX sent no usable time)",
+                           "Время: время неизвестно (АТС не сообщила пригодного времени)"),
         "render.ring": ("Rang for: {dur}", "Ожидание: {dur}"),
         "render.cause": ("Reason: {cause}", "Причина: {cause}"),
         "render.btn_call": ("Call back", "Перезвонить"),
@@ -131,6 +135,15 @@ def _exts(exts: object) -> str:
     return flat(", ".join(str(e) for e in exts), 120) if isinstance(exts, list | tuple) else ""
 
 
+def _png(b64: str) -> bytes | None:
+    """A report's chart from the outbox; a damaged one is left out (the numbers still go)."""
+    try:
+        return base64.b64decode(b64) or None
+    except ValueError:  # binascii.Error
+        logger.warning("a report's chart is not valid base64: sent without it")
+        return None
+
+
 class Renderer:
     """Implements :class:`bot.ports.AlertRenderer`; ``country`` drives phone number formatting."""
 
@@ -138,8 +151,30 @@ class Renderer:
         self._country = country
 
     def render(self, alert: Alert, chat: ChatSettings) -> OutMessage:
+        """The alert's message; never raises (an input nobody foresaw gets :meth:`plain`)."""
+        try:
+            return self._render(alert, chat)
+        except Exception:  # a bug must cost the alert its looks, never the alert
+            logger.exception("%s alert shown plainly: rendering it failed", type(alert).__name__)
+            return self.plain(alert, chat)
+
+    def plain(self, alert: Alert, chat: ChatSettings) -> OutMessage:
+        """The alert's title and who, one flat line each: what is shown when rendering failed."""
+        lang = chat.language
+        title = {"missed": "render.missed", "missed_digest": "render.missed",
+                 "registration": "render.offline", "card": "render.dir_in"}.get(str(alert.kind), "")
+        head = flat(getattr(alert, "caption", ""))
+        if title:
+            head = t(lang, title, ext=flat(getattr(alert, "ext", "")))
+        who = flat(getattr(alert, "caller_number", ""))
+        body = "\n" + t(lang, "render.from", who=who) if who else ""
+        if isinstance(alert, RegistrationChange) and alert.online:
+            head = t(lang, "render.online", ext=flat(alert.ext))
+        return OutMessage((Span(head or str(alert.kind), "bold"), Span(body)))
+
+    def _render(self, alert: Alert, chat: ChatSettings) -> OutMessage:
         if isinstance(alert, ReportAlert):
-            return OutMessage((Span(alert.caption),), photo=base64.b64decode(alert.png_b64) or None)
+            return OutMessage((Span(alert.caption or " "),), photo=_png(alert.png_b64))
         if isinstance(alert, MissedCall):
             return self._missed(alert, chat)
         if isinstance(alert, RegistrationChange):
@@ -157,6 +192,15 @@ class Renderer:
         return OutMessage((Span("📵 "), Span(heading, "bold"), Span("\n" + "\n".join(lines))))
 
     def render_digest(self, alerts: list[Alert], chat: ChatSettings) -> OutMessage:
+        """One message for many alerts; never raises (plain lines when rendering failed)."""
+        try:
+            return self._digest(alerts, chat)
+        except Exception:
+            logger.exception("digest of %d alerts shown plainly: rendering it failed", len(alerts))
+            lines = [self.plain(a, chat).text.replace("\n", " · ") for a in alerts[:MAX_DIGEST_LINES]]
+            return OutMessage((Span("\n".join(lines)),))
+
+    def _digest(self, alerts: list[Alert], chat: ChatSettings) -> OutMessage:
         lang = chat.language
         counts = {"render.n_missed": 0, "render.n_reg": 0, "render.n_card": 0}
         for alert in alerts:
@@ -184,7 +228,20 @@ class Renderer:
         return shown
 
     def _time(self, ms: int, chat: ChatSettings, fmt: str = "%d.%m.%Y %H:%M") -> str:
-        return datetime.fromtimestamp(ms / 1000, _zone(chat.timezone)).strftime(fmt)
+        """Local time of UNIX ``ms``; "time unknown" for a stamp no calendar holds (a PBX that
+        sent 1e20: the alert still goes out with everything else it knows)."""
+        try:
+            if 0 <= ms <= MAX_MS:
+                return datetime.fromtimestamp(ms / 1000, _zone(chat.timezone)).strftime(fmt)
+        except (OverflowError, OSError, ValueError):
+            pass
+        return t(chat.language, "render.time_unknown")
+
+    def _time_line(self, ms: int, chat: ChatSettings) -> str:
+        shown = self._time(ms, chat)
+        if shown == t(chat.language, "render.time_unknown"):
+            return t(chat.language, "render.no_time")
+        return t(chat.language, "render.time", time=shown)
 
     def _missed(self, m: MissedCall, chat: ChatSettings) -> OutMessage:
         lang = chat.language
@@ -196,7 +253,7 @@ class Renderer:
             lines.append(t(lang, "render.rang", exts=_exts(rang)))
         if m.gate:
             lines.append(t(lang, "render.trunk", gate=flat(format_number(m.gate, self._country))))
-        lines.append(t(lang, "render.time", time=self._time(m.started_ms, chat)))
+        lines.append(self._time_line(m.started_ms, chat))
         if m.uncertain:  # no ring time or cause: the end of the call was not seen
             lines.append(t(lang, "render.uncertain_why"))
         else:
@@ -228,7 +285,7 @@ class Renderer:
             lines.append(t(lang, "render.ip", ip=flat(f"{r.ip}:{r.port}" if r.port else r.ip)))
         if r.flaps > 1:
             lines.append(t(lang, "render.flaps", n=r.flaps))
-        lines.append(t(lang, "render.time", time=self._time(r.at_ms, chat)))
+        lines.append(self._time_line(r.at_ms, chat))
         mark = "🟢 " if r.online else "🔴 "
         return OutMessage((Span(mark), Span(title, "bold"), Span("\n" + "\n".join(lines))))
 
@@ -257,7 +314,7 @@ class Renderer:
         rang = [ext for ext in c.extensions if ext not in (c.callee, c.caller_number)]
         if rang:
             lines.append(t(lang, "render.rang", exts=_exts(rang)))
-        lines.append(t(lang, "render.time", time=self._time(c.started_ms, chat)))
+        lines.append(self._time_line(c.started_ms, chat))
         lines.append(self._status(c, lang))
         buttons: tuple[tuple[Button, ...], ...] = ()
         if c.phase != "ended":

@@ -70,7 +70,8 @@ async def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:
             print(f"removed {await store.revoke(platform, user_id, args.chat)} grant(s)")
         elif args.action == "code":
             code = await create_pairing_code(store, time.time())
-            print(f"pairing code (valid 1 hour, single use): {code}\nsend in a chat: /pair {code}")
+            print(f"pairing code (valid 1 hour, single use): {code}\n"
+                  f"send it in a private chat with the bot: /pair {code}")
         elif args.action == "bind":
             platform, chat_id = split_ref(args.chat, chat=True)
             chat = ChatRef(platform, chat_id)

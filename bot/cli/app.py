@@ -23,16 +23,17 @@ from adapters.pbx.v3.client import SocketClient
 from bot.alerts import AlertRouter, EventPipeline, FollowUps, Renderer, WriteBatch
 from bot.backoff import Backoff
 from bot.cli import pbx_choice
+from bot.cli.timed import TimedCore
 from bot.commands import CommandService
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
-from bot.domain import ActionReply, ChatAction, ChatCommand, ChatRef, OutMessage
 from bot.errors import BotError
 from bot.events import PbxEvent
 from bot.history import HistorySettler, LedgerRouter, LiveLedger
-from bot.i18n import LANGUAGES
+from bot.logsetup import Redactor
 from bot.ports import ChatCore, ChatSender, Store
 from bot.reports import Reporter, ReportScheduler
+from bot.supervise import Supervisor
 from bot.tracking import CallTracker, LinkChange, Presence, RegistrationTracker
 
 logger = logging.getLogger(__name__)
@@ -44,13 +45,13 @@ EVENT_QUEUE_SIZE = 10_000
 #: at most this many queued events go through the pipeline as one batch (one transaction)
 EVENT_BATCH_MAX = 1_000
 DRAIN_TIMEOUT_S = 2.5
-BUTTON_ACTIONS = frozenset({"call", "hangup", "confirm", "cancel", "done"})
 #: retention runs from the tick loop: first a minute after start, then hourly (monotonic time)
 PRUNE_FIRST_S = 60.0
 PRUNE_EVERY_S = 3600.0
 #: how long a finished 3.0 call waits for the PBX's call_end verdict before the legs decide
 CALL_END_WAIT_S = 10.0
 REPORT_EVERY_S = 60.0  # how often the daily-report schedule is looked at
+__all__ = ["Application", "TimedCore", "freeze_startup_heap"]
 
 
 _heap_frozen: set[bool] = set()  # non-empty once freeze_startup_heap() ran in this process
@@ -67,41 +68,6 @@ def freeze_startup_heap() -> None:
         gc.freeze()
 
 
-class TimedCore:
-    """Wraps the command service to observe command latency for ``/metrics``."""
-
-    def __init__(self, inner: ChatCore, observe: Callable[[str, float], None]) -> None:
-        self.inner = inner
-        self.observe = observe
-        self.known = frozenset(name for lang in LANGUAGES for name, _ in inner.menu(lang))
-
-    async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:
-        start = time.perf_counter()
-        try:
-            return await self.inner.handle_command(cmd)
-        finally:
-            # a label per known command only: any word a user types must not become a series
-            name = cmd.name.lower() if cmd.name.lower() in self.known else "unknown"
-            self.observe(name, time.perf_counter() - start)
-
-    async def handle_action(self, action: ChatAction) -> ActionReply:
-        start = time.perf_counter()
-        try:
-            return await self.inner.handle_action(action)
-        finally:
-            action_name = action.action if action.action in BUTTON_ACTIONS else "unknown"
-            self.observe(f"button:{action_name}", time.perf_counter() - start)
-
-    async def handle_migration(self, old: ChatRef, new: ChatRef) -> None:
-        await self.inner.handle_migration(old, new)
-
-    def menu(self, language: str) -> list[tuple[str, str]]:
-        return self.inner.menu(language)
-
-    async def language(self, chat: ChatRef) -> str:
-        return await self.inner.language(chat)
-
-
 class Application:
     """One bot process: the PBX link, the event pipeline, the outbox worker, chat adapters."""
 
@@ -116,6 +82,8 @@ class Application:
         self.settings = settings
         self.store = store
         self.clock = clock
+        #: every long-running task runs under it (bot/supervise.py); /healthz lists them
+        self.supervisor = Supervisor(redact=Redactor(settings.secrets()))
         self.link_state = LinkState.DISCONNECTED
         self.tracker = CallTracker(ttl_s=settings.bot_call_ttl_s, clock=clock, country=settings.bot_country,
                                    call_end_wait_s=CALL_END_WAIT_S)
@@ -132,7 +100,8 @@ class Application:
         #: follow-ups write through the batch: a finished call's row joins its batch's transaction
         self.followups = FollowUps(self.batch.store, country=settings.bot_country,
                                    window_h=settings.bot_resolve_window_h, names=self.extension_name)
-        self.worker = DeliveryWorker(store, {}, Renderer(settings.bot_country), clock=clock)
+        self.worker = DeliveryWorker(store, {}, Renderer(settings.bot_country), clock=clock,
+                                     health=self.supervisor.watch("delivery"))
         self.pipeline = EventPipeline(
             store,
             tracker=self.tracker,
@@ -146,7 +115,8 @@ class Application:
             batch=self.batch,
         )
         self.http_pbx = HttpPbx(settings.onpbx_http_url, settings.onpbx_domain,
-                                settings.onpbx_key.get_secret_value(), timeout=settings.onpbx_command_timeout)
+                                settings.onpbx_key.get_secret_value(), timeout=settings.onpbx_command_timeout,
+                                max_bytes=int(settings.onpbx_http_max_mb * 1024 * 1024))
         if settings.onpbx_history == "on":
             self.settler = HistorySettler(
                 self.http_pbx, store, self.router, self.ledger, country=settings.bot_country,
@@ -223,11 +193,11 @@ class Application:
         if s.telegram_bot_token.get_secret_value():
             from adapters.telegram import TelegramAdapter
 
-            adapters.append(TelegramAdapter(s, self.core))
+            adapters.append(TelegramAdapter(s, self.core, supervisor=self.supervisor))
         if s.slack_bot_token.get_secret_value():  # half configured: SlackAdapter says what is missing
             from adapters.slack import SlackAdapter
 
-            adapters.append(SlackAdapter(s, self.core))
+            adapters.append(SlackAdapter(s, self.core, supervisor=self.supervisor))
         for adapter in adapters:
             self.worker.add_sender(adapter.sender)
         return adapters
@@ -240,6 +210,8 @@ class Application:
             outbox_depth=self.store.outbox_depth,
             counters=self.counters,
             history=self.settler.status if self.settler is not None else None,
+            tasks=self.supervisor.status,
+            task_failures=self.supervisor.failures,
         )
         return HealthServer(probe, port=port)
 
@@ -364,6 +336,7 @@ class Application:
             logger.warning("stopped with %d PBX event(s) not processed", self._events.qsize())
 
     async def _tick_loop(self) -> None:
+        """Every second: pending alerts, stale calls, registration expiry; retention hourly."""
         while True:
             await asyncio.sleep(1.0)
             try:
@@ -372,7 +345,17 @@ class Application:
                 logger.warning("periodic tick failed: %s", exc)
             await self.prune_if_due(time.monotonic())
             await self._persist_watermark()
+
+    async def _report_loop(self) -> None:
+        """The daily reports, a task of their own: a slow or failing history delays no tick."""
+        while True:
+            await asyncio.sleep(1.0)
             await self.report_if_due(time.monotonic())
+
+    def _history_failing(self) -> str | None:
+        """The settler retries on its own: its word for /healthz while the history fails."""
+        settler = self.settler
+        return settler.last_error or "failing" if settler is not None and settler.state == "failing" else None
 
     async def _persist_watermark(self) -> None:
         """Store the call-history watermark (a no-op when it did not move)."""
@@ -422,15 +405,17 @@ class Application:
         await self.pipeline.handle(LinkChange(up=False))
         if pbx_choice.explicit(self.settings) is None:
             await self._choose_api()
+        sup = self.supervisor
         if self.settler is not None:
             await self.settler.start()
-            self._spawn(self.settler.run(), "call history")
+            sup.spawn("history", self.settler.run, probe=self._history_failing)
         if self.health is not None:
             await self.health.start()
-        self._spawn(self._consume_events(), "event pipeline")
-        self._spawn(self.pbx.run(), "pbx link")
-        self._spawn(self.worker.run(), "delivery worker")
-        self._spawn(self._tick_loop(), "tick")
+        sup.spawn("events", self._consume_events)
+        sup.spawn("pbx_link", self.pbx.run)
+        sup.spawn("delivery", self.worker.run)
+        sup.spawn("tick", self._tick_loop)
+        sup.spawn("reports", self._report_loop)
         for adapter in self.adapters:
             await adapter.start()
         freeze_startup_heap()
@@ -452,6 +437,7 @@ class Application:
                 logger.warning("a chat adapter did not stop cleanly: %r", result)
         if self.health is not None:
             await self.health.stop()
+        await self.supervisor.stop()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -21,6 +21,7 @@ from bot.cli.admin import database_missing, database_path
 from bot.config import Settings
 from bot.configcheck import missing, missing_pbx, platform_problems
 from bot.errors import BotError
+from bot.logsetup import Redactor
 
 Check = tuple[str, Callable[[], Awaitable[str]]]
 
@@ -124,9 +125,8 @@ class NoCore:
         return "en"
 
 
-def _show(out: TextIO, ok: bool, name: str, text: str, secrets: list[str]) -> None:
-    for secret in secrets:
-        text = text.replace(secret, "***")
+def _show(out: TextIO, ok: bool, name: str, text: str, redact: Redactor) -> None:
+    text = redact(text)  # every encoding of every secret (URLs quote them)
     print(f"{'ok  ' if ok else 'FAIL'} {name:9} {text}", file=out, flush=True)
 
 
@@ -135,12 +135,12 @@ async def run_doctor(
 ) -> int:
     """Print one line per check; ``problems``: bad values found while reading the settings."""
     out = out or sys.stdout
-    secrets = settings.secrets()
+    redact = Redactor(settings.secrets())
     wrong = [*(problems or []), *missing(settings, console=console, said=problems)]
     for problem in wrong:
-        _show(out, False, "settings", problem, secrets)
+        _show(out, False, "settings", problem, redact)
     if not wrong:
-        _show(out, True, "settings", _settings(settings), secrets)
+        _show(out, True, "settings", _settings(settings), redact)
     failed = len(wrong)
     for name, check in _checks(settings):
         try:
@@ -150,5 +150,5 @@ async def run_doctor(
         except Exception as exc:  # a check must report, never crash the doctor
             ok, text = False, f"{type(exc).__name__}: {exc}"
         failed += not ok
-        _show(out, ok, name, text, secrets)
+        _show(out, ok, name, text, redact)
     return 1 if failed else 0

@@ -10,11 +10,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.commands import args
-from bot.commands.base import Ctx, Handler, ask_confirm, on_roster, short_allowed
+from bot.commands.base import Ctx, Deps, Handler, ask_confirm, on_roster, short_allowed
 from bot.commands.dialpolicy import INTERNATIONAL_KEY, PREMIUM_KEY, SHORT_ALLOW_KEY, SHORT_RE
-from bot.commands.pairing import hash_code
+from bot.commands.pairing import normalize_code
 from bot.commands.senders import is_pseudo
-from bot.domain import OutMessage, Role, Span
+from bot.domain import ChatCommand, OutMessage, Role, Span, UserRef
 from bot.errors import InvalidArgument, PbxError
 from bot.i18n import register
 from bot.text import flat
@@ -45,6 +45,10 @@ register(
         "revoke.done": ("Removed {count} grant(s) of {user}.", "Снято прав у {user}: {count}."),
         "revoke.last_admin": ("You are the last admin: grant another admin first (/grant USER admin).",
                               "Вы последний админ: сначала назначьте другого (/grant ПОЛЬЗОВАТЕЛЬ admin)."),
+        "grant.org_unknown": ("I cannot tell which organisation {user} belongs to: name them with a mention "
+                              "(type @ and pick them), so Slack says who they are.",
+                              "Не могу понять, из какой организации {user}: укажите человека упоминанием "
+                              "(наберите @ и выберите), чтобы Slack подтвердил, кто это."),
         "revoke.config": (" ({user} stays admin through BOT_ADMINS.)",
                           " ({user} остаётся админом через BOT_ADMINS.)"),
         "admins.title": ("Roles:", "Роли:"),
@@ -56,9 +60,11 @@ register(
         "pair.done": ("Paired: you are an admin now.", "Готово: теперь вы администратор."),
         "pair.wrong": ("Wrong or expired code.", "Неверный или просроченный код."),
         "pair.burnt": ("That pairing code was posted outside a private chat, so it is burnt now and works "
-                       "for nobody. Create a new one (onpbx-bot pair) and send it to me in a private chat.",
+                       "for nobody. Create a new one with onpbx-bot admin code and send it to me in a "
+                       "private chat.",
                        "Этот код привязки был отправлен не в личный чат, поэтому он сгорел и больше "
-                       "не действует. Создайте новый (onpbx-bot pair) и пришлите его мне в личный чат."),
+                       "не действует. Создайте новый командой onpbx-bot admin code и пришлите его мне "
+                       "в личный чат."),
         "pair.blocked": ("Too many wrong codes; try again later.",
                          "Слишком много неверных кодов, попробуйте позже."),
         "dial.status": ("International calls: {intl}. Premium-rate numbers: {premium}.",
@@ -112,50 +118,60 @@ async def unbind(ctx: Ctx) -> list[OutMessage]:
     return [ctx.say("unbind.done", exts=", ".join(removed) or "-")]
 
 
-def _mentioned(ctx: Ctx, user_id: str) -> str:
-    """A mention the platform resolved: refused when the person is from another organisation
-    (a shared Slack channel); returns how to show them ("" when the platform told nothing)."""
-    for person in ctx.cmd.mentions:
-        if person.user_id != user_id:
-            continue
-        if person.org and ctx.cmd.org and person.org != ctx.cmd.org:
-            raise InvalidArgument("args.foreign_user", value=flat(person.display or user_id, args.SHOWN_MAX))
-        return flat(person.display or person.username)
-    return ""
+def _mentioned(ctx: Ctx, user_id: str) -> UserRef | None:
+    """The person the platform resolved for ``user_id`` (a mention, or an id it looked up)."""
+    return next((p for p in ctx.cmd.mentions if p.user_id == user_id), None)
 
 
-async def _by_handle(ctx: Ctx, handle: str) -> tuple[str, str] | None:
+async def _by_handle(ctx: Ctx, handle: str) -> tuple[str, str, str] | None:
     """The one person seen with ``handle``; None if nobody; refused when several were."""
     people = await ctx.deps.store.find_people(ctx.cmd.chat.platform, handle)
     ids = {p.user_id for p in people}
     if len(ids) > 1:
         raise InvalidArgument("args.ambiguous_user", value=args.shown(handle), count=len(ids))
-    return (people[0].user_id, "@" + flat(people[0].username or handle)) if people else None
+    return (people[0].user_id, "@" + flat(people[0].username or handle), people[0].org) if people else None
 
 
-async def _resolve_user(ctx: Ctx, raw: str) -> tuple[str, str]:
-    """(user_id, how to show them): an id or a mention as is, a handle only when it is one person."""
+async def _resolve_user(ctx: Ctx, raw: str) -> tuple[str, str, str]:
+    """(user_id, how to show them, their organisation if known): an id or a mention as is, a
+    handle only when it is one person. The organisation is the platform's word (a mention or an id
+    it looked up) or, for a plain name, what the bot stored when it last saw that person."""
     kind, value = args.user_handle(raw)
     store, platform = ctx.deps.store, ctx.cmd.chat.platform
     if kind == "id":
-        shown = _mentioned(ctx, value)
+        told = _mentioned(ctx, value)
+        shown = flat(told.display or told.username) if told is not None else ""
         person = await store.find_person(platform, value)
         if person is not None and person.user_id == value:
-            return value, shown or flat(person.display or person.username or value)
-        found = None if shown or raw.strip().startswith("<@") else await _by_handle(ctx, value)
-        return found or (value, shown or value)
+            org = told.org if told is not None and told.org else person.org
+            return value, shown or flat(person.display or person.username or value), org
+        found = None if told is not None or raw.strip().startswith("<@") else await _by_handle(ctx, value)
+        return found or (value, shown or value, told.org if told is not None else "")
     found = await _by_handle(ctx, value)
     if found is None:
         raise InvalidArgument("args.unknown_user", value=args.shown(value))
     return found
 
 
+def _same_org(ctx: Ctx, org: str, shown: str) -> None:
+    """Where people have organisations (Slack workspaces and Enterprise Grid orgs), a role goes only
+    to someone of the granter's own: another's is refused, and so is one the bot cannot place."""
+    ours = ctx.cmd.user.org or ctx.cmd.org
+    if not ours:
+        return
+    if not org:
+        raise InvalidArgument("grant.org_unknown", user=shown)
+    if org != ours:
+        raise InvalidArgument("args.foreign_user", value=flat(shown, args.SHOWN_MAX))
+
+
 async def grant(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 2, ctx.text("grant.usage"), at_most=2)
     role = args.role(ctx.args[1])
-    user_id, shown = await _resolve_user(ctx, ctx.args[0])
+    user_id, shown, org = await _resolve_user(ctx, ctx.args[0])
     if is_pseudo(ctx.cmd.chat.platform, user_id):
         raise InvalidArgument("senders.not_personal", user=shown)
+    _same_org(ctx, org, shown)
     scope = "*" if role == Role.ADMIN else ctx.cmd.chat.chat_id
     await ctx.deps.store.grant(ctx.cmd.chat.platform, user_id, role, scope)
     if scope == "*":
@@ -163,20 +179,19 @@ async def grant(ctx: Ctx) -> list[OutMessage]:
     return [ctx.say("grant.done_here", user=shown, role=role.name.lower())]
 
 
-async def _last_admin(ctx: Ctx, user_id: str) -> bool:
-    """Would revoking ``user_id`` leave the bot without any admin (no BOT_ADMINS, no other grant)?"""
-    if ctx.deps.settings.admins:
-        return False
-    admins = {(g.platform, g.user_id) for g in await ctx.deps.store.list_grants() if g.role >= Role.ADMIN}
-    return admins == {(ctx.cmd.chat.platform, user_id)}
-
-
 async def revoke(ctx: Ctx) -> list[OutMessage]:
+    """Without BOT_ADMINS the last admin cannot be revoked: the check and the change are one
+    transaction (two admins revoking each other at once leave one, never none)."""
     args.need(ctx.args, 1, ctx.text("revoke.usage"), at_most=1)
-    user_id, shown = await _resolve_user(ctx, ctx.args[0])
-    if await _last_admin(ctx, user_id):
-        raise InvalidArgument("revoke.last_admin")
-    count = await ctx.deps.store.revoke(ctx.cmd.chat.platform, user_id, None)
+    user_id, shown, _ = await _resolve_user(ctx, ctx.args[0])
+    store, platform = ctx.deps.store, ctx.cmd.chat.platform
+    if ctx.deps.settings.admins:
+        count = await store.revoke(platform, user_id, None)
+    else:
+        kept = await store.revoke_keeping_an_admin(platform, user_id)
+        if kept is None:
+            raise InvalidArgument("revoke.last_admin")
+        count = kept
     text = ctx.text("revoke.done", count=count, user=shown)
     if (ctx.cmd.chat.platform, user_id) in ctx.deps.settings.admins:
         text += ctx.text("revoke.config", user=shown)
@@ -220,7 +235,7 @@ async def pair(ctx: Ctx) -> list[OutMessage]:
     if throttle.blocked(ctx.user_key, now):
         ctx.result = "refused: throttled"
         return [ctx.say("pair.blocked")]
-    if not await ctx.deps.store.redeem_pairing_code(hash_code("".join(ctx.args)), now):
+    if not await ctx.deps.store.redeem_pairing_code(normalize_code("".join(ctx.args)), now):
         throttle.failed(ctx.user_key, now)
         ctx.result = "invalid: wrong code"
         return [ctx.say("pair.wrong")]
@@ -238,15 +253,14 @@ async def _allow_short(ctx: Ctx, what: str, raw: str) -> None:
     await ctx.deps.store.set_setting(SHORT_ALLOW_KEY, ",".join(sorted(allowed)))
 
 
-async def pair_in_public(ctx: Ctx) -> list[OutMessage]:
-    """``/pair CODE`` outside a private chat: a valid code is burnt at once (redeemed for nobody,
-    everyone there has seen it) and the chat is told; anything else gets the private-only hint."""
-    code = "".join(ctx.args)
-    if code and await ctx.deps.store.redeem_pairing_code(hash_code(code), ctx.deps.clock()):
-        ctx.result = "denied: code seen in a shared chat, burnt"
-        return [ctx.say("pair.burnt")]
-    ctx.result = "denied: private_only"
-    return [ctx.say("policy.private_only")]
+async def burn_shared_code(deps: Deps, cmd: ChatCommand) -> bool:
+    """``/pair CODE`` seen outside a private chat (or forwarded from one): everyone there has
+    seen the code, so it is redeemed for nobody, before any other check (an anonymous sender, a
+    forward, a stranger over the limit). True when a valid code was burnt."""
+    code = normalize_code("".join(cmd.args))
+    if cmd.name != "pair" or not code or (cmd.is_private and not cmd.forwarded):
+        return False
+    return await deps.store.redeem_pairing_code(code, deps.clock())
 
 
 async def dial(ctx: Ctx) -> list[OutMessage]:

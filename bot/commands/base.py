@@ -69,6 +69,7 @@ class Ctx:
     bound: list[str]
     confirmed: bool = False
     result: str = "ok"
+    allowed: bool = True  # False once a check refused it: audited as refused (✗)
 
     @property
     def lang(self) -> str:

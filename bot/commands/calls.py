@@ -19,7 +19,7 @@ from bot.commands.base import (
     scope_exts,
 )
 from bot.domain import ActiveCall, Button, OutMessage, Span
-from bot.errors import InvalidArgument
+from bot.errors import InvalidArgument, Refused
 from bot.i18n import register
 
 register(
@@ -109,8 +109,8 @@ async def hangup(ctx: Ctx) -> list[OutMessage]:
     if ctx.args:
         uuid = args.call_uuid(ctx.args[0])
         found = find_call(ctx, uuid, scope_exts(ctx))
-        if found is None and scope_exts(ctx) is not None:
-            raise InvalidArgument("calls.not_found")
+        if found is None and scope_exts(ctx) is not None:  # no call of this chat's: refused (✗)
+            raise Refused("calls.not_found")
         await ctx.deps.pbx.hangup_call(uuid)
         return [ctx.say("hangup.done", line=call_line(ctx, found) if found else uuid)]
     mine = calls_of(ctx, ctx.bound)
@@ -146,7 +146,7 @@ async def transfer(ctx: Ctx) -> list[OutMessage]:
     if len(ctx.args) > 1 and args.UUID_RE.match(ctx.args[-1]):
         number, uuid = " ".join(ctx.args[:-1]), args.call_uuid(ctx.args[-1])
         if scope_exts(ctx) is not None and find_call(ctx, uuid, ctx.bound) is None:
-            raise InvalidArgument("calls.not_found")
+            raise Refused("calls.not_found")
     else:
         mine = calls_of(ctx, ctx.bound)
         if len(mine) != 1:
@@ -179,12 +179,12 @@ async def listen(ctx: Ctx) -> list[OutMessage]:
         if scope is not None:
             theirs = [c for c in theirs if c in calls_of(ctx, scope)]
         if not theirs:
-            raise InvalidArgument("listen.not_yours", ext=ext)
+            raise Refused("listen.not_yours", ext=ext)
         uuid = theirs[0].call_id
     else:
         uuid = args.call_uuid(raw)
         if find_call(ctx, uuid, scope) is None:
-            raise InvalidArgument("calls.not_found")
+            raise Refused("calls.not_found") if scope is not None else InvalidArgument("calls.not_found")
     await ctx.deps.pbx.eavesdrop(uuid, ctx.bound[0])
     return [ctx.say("listen.done", ext=ctx.bound[0])]
 

@@ -3,6 +3,8 @@
 Strategy: /missed reads the stored call records (``Store.calls_between``) and keeps the missed,
 unresolved calls this chat is told about (its extensions rang, or it gets every missed call);
 each gets a row with Call back and Done buttons, which keep the roles they need (policy table).
+Done (the button, or ``/done CALL_ID``) closes only a call this chat was alerted about or that
+rang its extensions; admins close any.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from datetime import datetime
 
 from bot.commands import args
 from bot.commands.base import Ctx, Handler
-from bot.domain import Button, CallRecord, OutMessage, Span
-from bot.errors import InvalidArgument
+from bot.domain import Button, CallRecord, MissedCall, OutMessage, Role, Span
+from bot.errors import InvalidArgument, Refused
 from bot.i18n import register
 from bot.phone import format_number
 from bot.reports import period, zone
@@ -31,6 +33,9 @@ register(
         "done.ok": ("Marked done.", "Отмечено как решённое."),
         "done.already": ("Already resolved.", "Уже решено."),
         "done.off": ("Follow-ups are not running.", "Отслеживание пропущенных не запущено."),
+        "done.not_here": ("That call is not one of this chat's: it was not alerted here and did not ring "
+                          "its extensions.",
+                          "Это не звонок этого чата: о нём здесь не сообщали, и он не звонил на его номера."),
     }
 )  # fmt: skip
 
@@ -71,11 +76,31 @@ async def done(ctx: Ctx) -> list[OutMessage]:
     if followups is None:
         ctx.result = "unavailable"
         return [ctx.say("done.off")]
+    if not await _ours_to_close(ctx, ctx.args[0]):
+        raise Refused("done.not_here")
     who = ctx.cmd.user.display or ctx.cmd.user.username or ctx.cmd.user.user_id
     if not await followups.mark_done(ctx.args[0], who, ctx.deps.clock()):
         ctx.result = "already resolved"
         return [ctx.say("done.already")]
     return [ctx.say("done.ok")]
+
+
+async def _ours_to_close(ctx: Ctx, call_id: str) -> bool:
+    """An admin anywhere; else a call alerted to this chat, or one that rang its extensions."""
+    if ctx.role is not None and ctx.role >= Role.ADMIN:
+        return True
+    alerts = await ctx.deps.store.missed_alerts(call_id)
+    if any(e.chat == ctx.cmd.chat for e in alerts):
+        return True
+    bound = set(ctx.bound)
+    starts = {e.alert.started_ms for e in alerts if isinstance(e.alert, MissedCall)}
+    if any(bound & set(e.alert.extensions) for e in alerts if isinstance(e.alert, MissedCall)):
+        return True
+    for start in starts:
+        records = await ctx.deps.store.calls_between(start, start + 1)
+        if any(r.call_id == call_id and bound & set(r.extensions) for r in records):
+            return True
+    return False
 
 
 HANDLERS: dict[str, Handler] = {"missed": missed, "done": done}

@@ -1,13 +1,14 @@
 """Pairing codes: the first admin of a fresh install proves themselves with a one-time code.
 
-Strategy: the CLI prints a random code and the store keeps only its SHA-256; ``/pair CODE``
-redeems it once. Wrong codes are rate-limited per user so the code cannot be guessed.
+Strategy: the CLI prints a random code and the store keeps only a keyed hash of it (the key is
+a per-installation secret kept beside the database, so a copy of the database alone does not let
+anyone try codes offline); ``/pair CODE`` redeems it once. Wrong codes are rate-limited per user
+so the code cannot be guessed.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import secrets
 
 from bot.domain import ChatCommand
@@ -24,14 +25,10 @@ def normalize_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch not in " -\t")
 
 
-def hash_code(code: str) -> str:
-    return hashlib.sha256(normalize_code(code).encode("utf-8")).hexdigest()
-
-
 async def create_pairing_code(store: Store, now: float, ttl: float = DEFAULT_TTL_S) -> str:
-    """A fresh code, valid for ``ttl`` seconds; only its hash is stored."""
+    """A fresh code, valid for ``ttl`` seconds; the store keeps only its keyed hash."""
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    await store.add_pairing_code(hash_code(code), now + ttl)
+    await store.add_pairing_code(code, now + ttl)
     return code
 
 

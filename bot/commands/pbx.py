@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.commands import args
 from bot.commands.base import Ctx, Handler, ask_confirm, known_extension, scope_exts
 from bot.domain import ExtensionState, OutMessage, SipUser, Span
-from bot.errors import InvalidArgument
+from bot.errors import InvalidArgument, Refused
 from bot.i18n import register
 from bot.ports import PresenceView
 from bot.text import flat
@@ -119,7 +119,7 @@ async def sipmsg(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 2, usage)
     ext = args.extension(ctx.args[0])
     if scope_exts(ctx) is not None and ext not in ctx.bound:  # a screen message is a phishing channel
-        raise InvalidArgument("sipmsg.not_yours", exts=", ".join(ctx.bound) or "-")
+        raise Refused("sipmsg.not_yours", exts=", ".join(ctx.bound) or "-")
     ext = await known_extension(ctx, ext)
     text = args.bounded_text(args.rest_after_first(ctx.cmd.text, ctx.args), args.SIP_TEXT_MAX, usage)
     await ctx.deps.pbx.sip_message(ext, text)

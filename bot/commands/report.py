@@ -2,16 +2,18 @@
 
 Strategy: the numbers and chart come from :class:`bot.reports.Reporter` (history first, the bot's
 records filling in); a chat bound to extensions sees the calls of its extensions, a chat that gets
-every missed call (or is not bound) sees the whole PBX. The daily time is a per-chat store
-setting (``report_at:<chat>``); :class:`bot.reports.ReportScheduler` sends it.
+every missed call (``/subscribe all on``) sees the whole PBX. An unbound chat's viewers see no
+PBX-wide numbers: there the whole PBX is for admins only (so ``/unbind`` never widens what a
+viewer sees). The daily time is a per-chat store setting (``report_at:<chat>``);
+:class:`bot.reports.ReportScheduler` sends it.
 """
 
 from __future__ import annotations
 
 from bot.commands import args
 from bot.commands.base import Ctx, Handler
-from bot.domain import OutMessage
-from bot.errors import InvalidArgument
+from bot.domain import OutMessage, Role
+from bot.errors import InvalidArgument, Refused
 from bot.i18n import register
 from bot.reports import Reporter, period, report_key, scope_of, today_passed
 
@@ -22,6 +24,10 @@ register(
         "report.off": ("Daily report is off.", "Ежедневный отчёт выключен."),
         "report.settings_usage": ("/settings report HH:MM | /settings report off",
                                   "/settings report ЧЧ:ММ | /settings report off"),
+        "report.unbound": ("This chat has no extensions: /bind one for its report, or an admin can "
+                           "/subscribe all on for the whole PBX.",
+                           "У этого чата нет номеров: привяжите номер (/bind) для его отчёта, или админ "
+                           "может включить /subscribe all on для всей АТС."),
     }
 )  # fmt: skip
 
@@ -30,8 +36,13 @@ async def report(ctx: Ctx) -> list[OutMessage]:
     args.need(ctx.args, 0, ctx.text("report.usage"), at_most=1)
     name = args.choice(ctx.args[0], ("today", "yesterday", "week")) if ctx.args else "today"
     reporter = ctx.deps.reporter or Reporter(ctx.deps.store, ctx.deps.settings.bot_country)
+    scope = scope_of(ctx.chat, ctx.bound)
+    if scope == frozenset():  # unbound, not subscribed to every missed call
+        if ctx.role is None or ctx.role < Role.ADMIN:
+            raise Refused("report.unbound")
+        scope = None  # an admin sees the whole PBX anywhere
     span = period(name, ctx.chat.timezone, ctx.deps.clock())
-    return [await reporter.message(span, ctx.lang, scope_of(ctx.chat, ctx.bound))]
+    return [await reporter.message(span, ctx.lang, scope)]
 
 
 async def report_settings(ctx: Ctx) -> list[OutMessage]:

@@ -1,7 +1,9 @@
 """The command side of the core: every chat command and button press goes through here.
 
-Strategy: ensure the chat, compute the effective role, ask :func:`bot.commands.policy.decide` once, run
-the handler, turn typed errors into ru/en replies, and audit every attempt with its result.
+Strategy: compute the effective role, keep strangers to their quota (before any row is written),
+ensure the chat, ask :func:`bot.commands.policy.decide` once, run the handler, turn typed errors
+into ru/en replies, and audit every attempt with its result. A ``/pair`` code seen outside a private
+chat is burnt before any of that. A refused button press is answered as a button notice only.
 """
 
 from __future__ import annotations
@@ -21,30 +23,29 @@ from bot.commands import pbx as cmd_pbx
 from bot.commands import report as cmd_report
 from bot.commands.base import Ctx, Deps, Handler
 from bot.commands.dialpolicy import DialRateLimiter
+from bot.commands.outcome import audit, execute
 from bot.commands.pairing import from_deep_link
 from bot.commands.policy import decide, effective_role
+from bot.commands.quotas import HEAVY, Quotas
 from bot.commands.senders import StrangerThrottle, refusal
 from bot.config import Settings
-from bot.domain import ActionReply, AuditEntry, ChatAction, ChatCommand, ChatRef, ChatSettings, OutMessage
-from bot.errors import (
-    BotError,
-    InvalidArgument,
-    PbxCommandError,
-    PbxNotSupported,
-    PbxTimeout,
-    PbxUnavailable,
-    StorageError,
+from bot.domain import (
+    ActionReply,
+    ChatAction,
+    ChatCommand,
+    ChatRef,
+    ChatSettings,
+    OutMessage,
+    Role,
+    UserRef,
 )
+from bot.errors import BotError, StorageError
 from bot.i18n import register, t
 from bot.ports import CallHistory, CallsView, PbxApi, PresenceView, Store
 from bot.reports import Reporter
-from bot.text import flat
 
 logger = logging.getLogger(__name__)
 
-REFUSAL_KEYS = frozenset({"dial.international", "dial.premium", "dial.rate", "dial.short"})
-SECRET_ARGS = frozenset({"pair"})  # never written to the audit log
-AUDIT_ARGS_MAX = 200
 TOAST_MAX = 190
 
 register(
@@ -73,6 +74,10 @@ register(
         "confirm.confirmed": ("Confirmed.", "Подтверждено."),
         "confirm.cancelled": ("Cancelled.", "Отменено."),
         "button.unknown": ("This button is not valid any more.", "Эта кнопка больше не действует."),
+        "heavy.rate": ("That is {limit} of these a minute, the most one person may ask for; "
+                       "try again in {wait} s.",
+                       "Это {limit} таких запросов за минуту — больше одному человеку нельзя; "
+                       "повторите через {wait} с."),
     }
 )
 
@@ -114,6 +119,7 @@ class CommandService:
                           limiter=DialRateLimiter(settings.bot_dial_per_minute), history=history,
                           followups=followups, reporter=reporter)
         self._throttle = StrangerThrottle()
+        self._quotas = Quotas(settings.bot_heavy_per_minute)
         self._handlers: dict[str, Handler] = {
             **cmd_chat.HANDLERS, **cmd_calls.HANDLERS, **cmd_pbx.HANDLERS, **cmd_admin.HANDLERS,
             **cmd_history.HANDLERS, **cmd_followup.HANDLERS, **cmd_report.HANDLERS,
@@ -122,12 +128,19 @@ class CommandService:
     async def handle_command(self, cmd: ChatCommand) -> list[OutMessage]:
         """Authorize, run and audit one command; never raises."""
         try:
+            cmd = from_deep_link(dataclasses.replace(cmd, name=cmd.name.strip().lstrip("/").lower()))
+            burnt = await cmd_admin.burn_shared_code(self._deps, cmd)  # before any other check
+            if not await self._may_speak(cmd.user, cmd.chat):
+                logger.debug("silenced /%s from %s (no role, over the limit)", cmd.name[:32], cmd.user)
+                return []  # neither answered, nor audited, nor a chat or person row written
             chat = await self._chat(cmd.chat, cmd.chat_title)
             await self._deps.store.remember_person(cmd.user)
             for person in cmd.mentions:  # resolved by the platform: ids and names it vouches for
                 await self._deps.store.remember_person(person)
-            cmd = from_deep_link(dataclasses.replace(cmd, name=cmd.name.strip().lstrip("/").lower()))
-            return await self._run(cmd, chat, confirmed=False, typed=True)
+            if burnt:
+                return await self._burnt(cmd, chat)
+            out, _ = await self._run(cmd, chat, confirmed=False, typed=True)
+            return out
         except StorageError as exc:
             logger.warning("command %s in %s not run: %s", cmd.name, cmd.chat, exc)
             return [OutMessage.plain(t(self._deps.settings.bot_language, "storage.busy"))]
@@ -139,6 +152,10 @@ class CommandService:
         """A button press: "call"/"hangup" run like their commands, "confirm"/"cancel" take a
         parked destructive command. Never raises."""
         try:
+            if not await self._may_speak(action.user, action.chat):  # presses share the quota
+                logger.debug("silenced a %s press from %s (no role, over the limit)", action.action[:32],
+                             action.user)
+                return ActionReply(toast="")
             chat = await self._deps.store.get_chat(action.chat) or await self._chat(action.chat, "")
             await self._deps.store.remember_person(action.user)
             return await self._action(action, chat)
@@ -164,6 +181,22 @@ class CommandService:
 
     # --- internals -----------------------------------------------------------------------------
 
+    async def _role(self, user: UserRef, chat: ChatRef) -> Role | None:
+        grants = await self._deps.store.roles_of(user.platform, user.user_id)
+        return effective_role(user.platform, user.user_id, chat.chat_id,
+                              config_admins=self._deps.settings.admins, grants=grants)
+
+    async def _may_speak(self, user: UserRef, chat: ChatRef) -> bool:
+        """People with a role always; people without one a few commands and presses a minute."""
+        if await self._role(user, chat) is not None:
+            return True
+        return self._throttle.stranger_may(user, self._deps.clock())
+
+    async def _burnt(self, cmd: ChatCommand, chat: ChatSettings) -> list[OutMessage]:
+        ctx = Ctx(self._deps, cmd, chat, await self._role(cmd.user, cmd.chat), [])
+        await self._audit(ctx, False, "denied: code seen in a shared chat, burnt")
+        return [ctx.say("pair.burnt")]
+
     async def _chat(self, chat: ChatRef, title: str) -> ChatSettings:
         s = self._deps.settings
         return await self._deps.store.ensure_chat(chat, title=title, language=s.bot_language,
@@ -175,7 +208,9 @@ class CommandService:
             call = action.action == "call"
             words = cmd_calls.button_args(action.arg) if call else tuple(action.arg.split())
             cmd = ChatCommand(action.chat, action.user, action.action, words, " ".join(words))
-            out = await self._run(cmd, chat, confirmed=False)
+            out, allowed = await self._run(cmd, chat, confirmed=False, press=True)
+            if not allowed:  # a notice on the button (toast, ephemeral), never a chat message
+                return ActionReply(toast=_toast(out))
             return ActionReply(toast=_toast(out), messages=tuple(out))
         if action.action not in ("confirm", "cancel"):
             return ActionReply(toast=t(lang, "button.unknown"))
@@ -187,7 +222,9 @@ class CommandService:
             done = t(lang, "confirm.cancelled")
             await self._audit(Ctx(self._deps, taken, chat, None, []), True, "cancelled")
             return ActionReply(toast=done, edit=OutMessage.plain(done))
-        out = await self._run(taken, chat, confirmed=True)
+        out, allowed = await self._run(taken, chat, confirmed=True, press=True)
+        if not allowed:
+            return ActionReply(toast=_toast(out))
         return ActionReply(toast=_toast(out), messages=tuple(out),
                            edit=OutMessage.plain(t(lang, "confirm.confirmed")))
 
@@ -195,9 +232,6 @@ class CommandService:
         """Who typed it and how often (see :mod:`bot.commands.senders`); None: on to the policy.
         Silenced commands ([]) are neither answered nor audited, so a flood fills neither."""
         cmd, now = ctx.cmd, self._deps.clock()
-        if ctx.role is None and not self._throttle.stranger_may(cmd.user, now):
-            logger.debug("silenced /%s from %s (no role, over the per-minute limit)", cmd.name[:32], cmd.user)
-            return []
         why = refusal(cmd)
         if why is not None:
             await self._audit(ctx, False, "denied: " + why.removeprefix("senders."))
@@ -209,72 +243,51 @@ class CommandService:
         return None
 
     async def _run(
-        self, cmd: ChatCommand, chat: ChatSettings, *, confirmed: bool, typed: bool = False
-    ) -> list[OutMessage]:
+        self, cmd: ChatCommand, chat: ChatSettings, *, confirmed: bool, typed: bool = False,
+        press: bool = False,
+    ) -> tuple[list[OutMessage], bool]:
+        """Decide, run and audit ``cmd``: (replies, allowed). ``press``: a button's refusals are
+        audited once a minute per person and button."""
         deps = self._deps
         bound = await deps.store.extensions_of(cmd.chat)
-        grants = await deps.store.roles_of(cmd.user.platform, cmd.user.user_id)
-        role = effective_role(cmd.user.platform, cmd.user.user_id, cmd.chat.chat_id,
-                              config_admins=deps.settings.admins, grants=grants)
+        role = await self._role(cmd.user, cmd.chat)
         ctx = Ctx(deps, cmd, chat, role, bound, confirmed=confirmed)
         gated = await self._gate(ctx) if typed else None
         if gated is not None:
-            return gated
+            return gated, False
         key = permission_key(cmd, bound) if cmd.name in self._handlers else "?"
         decision = decide(key, role, chat_bound=bool(bound), is_private=cmd.is_private)
         if key == "pair" and decision.reason == "policy.private_only":
-            out = await cmd_admin.pair_in_public(ctx)
-            await self._audit(ctx, False, ctx.result)
-            return out
+            return await self._refuse(ctx, "denied: private_only", [ctx.say("policy.private_only")], press)
         if not decision.allowed:
             needed = decision.needed.name.lower() if decision.needed else ""
-            await self._audit(ctx, False, "denied: " + decision.reason.removeprefix("policy."))
-            return [ctx.say(decision.reason, role=needed)]
+            why = "denied: " + decision.reason.removeprefix("policy.")
+            return await self._refuse(ctx, why, [ctx.say(decision.reason, role=needed)], press)
         if not cmd_chat.offered(cmd.name, deps.pbx.capabilities):
-            await self._audit(ctx, False, "unavailable on API " + deps.pbx.api_name)
-            return [ctx.say("pbx.not_supported", api=deps.pbx.api_name)]
+            api = deps.pbx.api_name
+            reply = ctx.say("pbx.not_supported", api=api)
+            return await self._refuse(ctx, "unavailable on API " + api, [reply], press)
+        wait = self._quotas.heavy_wait(cmd.user, deps.clock()) if cmd.name in HEAVY else 0.0
+        if wait > 0:  # checked before the work: an answer past the quota is not worth computing
+            reply = ctx.say("heavy.rate", limit=self._quotas.heavy_per_minute, wait=int(wait) + 1)
+            return await self._refuse(ctx, "refused: heavy.rate", [reply], press)
         out = await self._execute(ctx, self._handlers[cmd.name])
+        if not ctx.allowed:
+            return await self._refuse(ctx, ctx.result, out, press)
         await self._audit(ctx, True, ctx.result)
-        return out
+        return out, True
+
+    async def _refuse(
+        self, ctx: Ctx, result: str, out: list[OutMessage], press: bool
+    ) -> tuple[list[OutMessage], bool]:
+        """Audit a refusal (✗); a refused press at most once a minute per person and button."""
+        cmd = ctx.cmd
+        if not press or self._quotas.audit_refusal(cmd.user, cmd.chat, cmd.name, self._deps.clock()):
+            await self._audit(ctx, False, result)
+        return out, False
 
     async def _execute(self, ctx: Ctx, handler: Handler) -> list[OutMessage]:
-        try:
-            return await handler(ctx)
-        except InvalidArgument as exc:
-            kind = "refused" if exc.key in REFUSAL_KEYS else "invalid"
-            ctx.result = f"{kind}: {exc.key}"
-            return [ctx.say(exc.key, **exc.params)]
-        except PbxCommandError as exc:
-            ctx.result = exc.code[:64]
-            return [ctx.say("pbx.refused", code=exc.code[:64])]
-        except PbxNotSupported as exc:
-            ctx.result = "unavailable on API " + exc.api
-            return [ctx.say("pbx.not_supported", api=exc.api)]
-        except PbxTimeout:
-            ctx.result = "timeout"
-            return [ctx.say("pbx.timeout")]
-        except PbxUnavailable:
-            ctx.result = "unavailable"
-            return [ctx.say("pbx.unavailable")]
-        except StorageError as exc:
-            ctx.result = "storage busy"
-            logger.warning("command %s: %s", ctx.cmd.name, exc)
-            return [ctx.say("storage.busy")]
-        except Exception as exc:
-            ctx.result = "error: " + type(exc).__name__
-            level = logging.ERROR if isinstance(exc, BotError) else logging.CRITICAL
-            logger.log(level, "command %s failed: %s", ctx.cmd.name, type(exc).__name__, exc_info=True)
-            return [ctx.say("internal.error")]
+        return await execute(ctx, handler)
 
     async def _audit(self, ctx: Ctx, allowed: bool, result: str) -> None:
-        cmd = ctx.cmd
-        shown = "***" if cmd.name in SECRET_ARGS else flat(cmd.text or " ".join(cmd.args), AUDIT_ARGS_MAX)
-        entry = AuditEntry(
-            at=self._deps.clock(), platform=cmd.chat.platform, chat_id=cmd.chat.chat_id,
-            user_id=flat(cmd.user.user_id), user_display=flat(cmd.user.display or cmd.user.username),
-            command=flat(cmd.name, 40), args=shown, allowed=allowed, result=result,
-        )
-        try:
-            await self._deps.store.audit(entry)
-        except BotError as exc:
-            logger.error("audit of %s failed: %s", cmd.name, type(exc).__name__)
+        await audit(ctx, allowed, result)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.backoff import Backoff
 from bot.errors import StorageError
+from bot.supervise import TaskHealth
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,9 @@ class PassLoop:
     """Calls ``one_pass()`` (returning the time of the next pass worth doing) until ``stop()``.
 
     Sleeps are capped at ``idle_poll_s`` (a safety net for changes nobody announced); a failing
-    pass is logged and retried with capped exponential backoff, so the loop never dies.
+    pass is logged and retried with capped exponential backoff, so the loop never dies. With a
+    ``health`` (the supervisor's record of this task) failures are logged and counted through it
+    (the first with its traceback, then a line a minute) and /healthz shows the loop failing.
     """
 
     def __init__(
@@ -31,7 +34,9 @@ class PassLoop:
         sleep: Callable[[float], Awaitable[None]],
         idle_poll_s: float,
         backoff: Backoff,
+        health: TaskHealth | None = None,
     ) -> None:
+        self._health = health
         self._one_pass = one_pass
         self._clock = clock
         self._sleep = sleep
@@ -59,18 +64,24 @@ class PassLoop:
                 try:
                     delay = await self._one_pass() - self._clock()
                     failures = 0
+                    if self._health is not None and self._health.failing:
+                        self._health.recovered()
                 except Exception as exc:  # StorageError: the store is busy; anything else: a bug
                     delay = self._backoff.peek(failures)
                     failures += 1
-                    logger.warning(
-                        "outbox pass failed (%s); retry in %.0fs (attempt %d)", exc, delay, failures,
-                        exc_info=not isinstance(exc, StorageError),
-                    )
+                    self._failed(exc, delay, failures)
                 await self._wait(min(max(delay, 0.0), self._idle_poll))
         finally:
             self._done.set()
             self._done = None
             self._stopping = False  # the next run() starts afresh
+
+    def _failed(self, exc: Exception, delay: float, failures: int) -> None:
+        if self._health is not None:
+            self._health.failed(exc)
+            return
+        logger.warning("outbox pass failed (%s); retry in %.0fs (attempt %d)", exc, delay, failures,
+                       exc_info=not isinstance(exc, StorageError))
 
     async def _wait(self, delay: float) -> None:
         if self._wake.is_set():

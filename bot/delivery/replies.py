@@ -39,6 +39,11 @@ class ReplyBudget:
     def __init__(self) -> None:
         self._sent = SlidingWindow(60.0)
 
+    def available(self, chat: Hashable, platform_limits: PacingLimits, now: float) -> bool:
+        """Would a reply to ``chat`` at ``now`` be sent (nothing is counted)?"""
+        share = reply_share(platform_limits)
+        return share is None or self._sent.allowed(chat, now, share)
+
     def take(self, chat: Hashable, platform_limits: PacingLimits, now: float) -> bool:
         """Count one reply to ``chat`` at ``now``; False when the replies' share is used up."""
         share = reply_share(platform_limits)

@@ -1,9 +1,10 @@
 """The delivery worker's helpers: render a plan, put it on the platform, record it done, and
 keep chats whose platform has no sender waiting.
 
-Strategy: rendering failures become one clear log line and a dropped entry (a digest first falls
-back to its head alone); marks that the store refused after a successful send are kept in memory
-and retried before anything else, so this process never sends the same entry twice.
+Strategy: a rendering failure is one clear log line and never a dropped alert: a digest falls back
+to its head alone, and an alert the renderer cannot show at all goes out as :func:`bare_message`;
+marks that the store refused after a successful send are kept in memory and retried before
+anything else, so this process never sends the same entry twice.
 """
 
 from __future__ import annotations
@@ -13,13 +14,25 @@ import logging
 from bot.delivery.plan import Plan
 from bot.domain import Alert, ChatRef, ChatSettings, OutboxEntry, OutMessage, Span
 from bot.errors import MessageGone, StorageError
+from bot.i18n import register, t
 from bot.ports import AlertRenderer, ChatSender, Store
+from bot.text import flat
 
 logger = logging.getLogger(__name__)
 
 
 #: marks the message id of alerts posted inside a digest, so an update re-renders the whole digest
 DIGEST_PREFIX = "digest:"
+
+register({"delivery.bare": ("⚠️ Alert ({kind}) that could not be shown in full",
+                            "⚠️ Уведомление ({kind}), которое не удалось показать полностью")})
+
+
+def bare_message(alert: Alert, lang: str) -> OutMessage:
+    """The last resort for an alert no renderer could show: its kind and caller, plainly."""
+    who = flat(getattr(alert, "caller_number", "") or getattr(alert, "ext", ""))
+    text = t(lang, "delivery.bare", kind=flat(getattr(alert, "kind", "?"), 20))
+    return OutMessage.plain(f"{text}: {who}" if who else text)
 
 
 async def digest_of(store: Store, plan: Plan, chat: ChatRef) -> list[Alert] | None:
@@ -34,9 +47,9 @@ async def digest_of(store: Store, plan: Plan, chat: ChatRef) -> list[Alert] | No
 
 def render_plan(
     renderer: AlertRenderer, plan: Plan, settings: ChatSettings, digest: list[Alert] | None = None
-) -> tuple[Plan, OutMessage | None]:
-    """The message for ``plan`` (possibly a narrowed plan); None when even the head cannot be
-    rendered: that entry is bad input and the caller drops it. ``digest``: the head is edited
+) -> tuple[Plan, OutMessage]:
+    """The message for ``plan`` (possibly a narrowed plan); when even the head cannot be
+    rendered it goes out as :func:`bare_message` (never dropped). ``digest``: the head is edited
     inside the digest it was posted in (see :func:`digest_of`)."""
     try:
         if digest is not None:
@@ -48,7 +61,7 @@ def render_plan(
         logger.exception("cannot render %s #%d for %s", plan.action, plan.entries[0].id, settings.chat)
     if plan.action == "digest":
         return render_plan(renderer, Plan("single", plan.entries[:1]), settings)
-    return plan, None
+    return plan, bare_message(plan.entries[0].alert, settings.language)
 
 
 async def transmit(plan: Plan, message: OutMessage, sender: ChatSender, chat: ChatRef) -> str:

@@ -31,6 +31,7 @@ from bot.delivery.send import DIGEST_PREFIX, Ledger, Orphans, digest_of, render_
 from bot.domain import ChatRef, ChatSettings, OutboxEntry
 from bot.errors import ChatGone, ChatMigrated, DeliveryError, RetryAfter
 from bot.ports import AlertRenderer, ChatSender, Store
+from bot.supervise import TaskHealth
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class DeliveryWorker:
         max_backoff: float = 300.0,
         batch: int = 500,
         idle_poll: float = 60.0,
+        health: TaskHealth | None = None,
     ) -> None:
         self._store = store
         self._senders: dict[str, ChatSender] = dict(senders)
@@ -83,7 +85,8 @@ class DeliveryWorker:
         self._orphans = Orphans(store, max_backoff)
         self._warned: set[tuple[str, str]] = set()  # (chat, exception type) logged in full
         self._loop = PassLoop(
-            self._pass, clock=clock, sleep=sleep, idle_poll_s=idle_poll, backoff=self._backoff
+            self._pass, clock=clock, sleep=sleep, idle_poll_s=idle_poll, backoff=self._backoff,
+            health=health,
         )
         self.next_wake: float | None = None
         self.messages = self.digests = self.failed_attempts = self.dropped = 0
@@ -232,10 +235,7 @@ class DeliveryWorker:
     async def _attempt(self, plan: Plan, turn: _Turn) -> int:
         chat, head = turn.chat, plan.entries[0]
         digest = await digest_of(self._store, plan, chat)
-        plan, message = render_plan(self._renderer, plan, turn.settings, digest)
-        if message is None:  # bad input: logged by render_plan, dropped so the chat goes on
-            await self._settle(Plan("drop", (head,), reason="it cannot be rendered"), turn)
-            return 0
+        plan, message = render_plan(self._renderer, plan, turn.settings, digest)  # never drops
         self._pacer.record(chat, turn.now)
         try:
             message_id = await transmit(plan, message, turn.sender, chat)

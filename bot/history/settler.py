@@ -133,9 +133,11 @@ class HistorySettler:
 
     # --- settling ----------------------------------------------------------------------------
     async def run(self) -> None:
-        """Settle gaps as they open, forever; a failing history is retried with backoff."""
+        """Settle gaps as they open, forever; a failing history is retried with backoff. Run
+        again by the supervisor after an unexpected error, it goes on with a gap left open."""
         while True:
-            await self._wake.wait()
+            if self._gap is None or not self._link_up:
+                await self._wake.wait()
             self._wake.clear()
             await self._sleep(self.delay_s)
             while self._gap is not None and self._link_up:

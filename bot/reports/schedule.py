@@ -33,8 +33,9 @@ def sent_key(chat: ChatRef) -> str:
 
 
 def scope_of(chat: ChatSettings, bound: list[str]) -> frozenset[str] | None:
-    """Whose calls a chat's report covers: its extensions, or every call (see bot.commands.report)."""
-    return None if chat.alert_all_missed or not bound else frozenset(bound)
+    """Whose calls a chat's report covers: every call for a chat that gets every missed call (None),
+    else its extensions: none at all for an unbound chat (see bot.commands.report)."""
+    return None if chat.alert_all_missed else frozenset(bound)
 
 
 def _local(chat: ChatSettings, now: float) -> datetime:
@@ -81,8 +82,13 @@ class ReportScheduler:
         if await self._store.get_setting(sent_key(chat.chat)) == day:
             return 0
         span = period("yesterday" if at < "12:00" else "today", chat.timezone, now)
-        bound = await self._store.extensions_of(chat.chat)
-        message = await self._reporter.message(span, chat.language, scope_of(chat, bound))
+        scope = scope_of(chat, await self._store.extensions_of(chat.chat))
+        if scope == frozenset():  # an unbound chat's viewers see no PBX-wide numbers
+            logger.warning("daily report for %s not sent: the chat is not bound and does not get every "
+                           "missed call (/bind, or /subscribe all on)", chat.chat)
+            await self._store.set_setting(sent_key(chat.chat), day)
+            return 0
+        message = await self._reporter.message(span, chat.language, scope)
         alert = ReportAlert(message.text, base64.b64encode(message.photo or b"").decode(), day)
         queued = await self._store.enqueue(f"report:{chat.chat}:{day}", chat.chat, alert, now)
         await self._store.set_setting(sent_key(chat.chat), day)

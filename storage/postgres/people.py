@@ -1,8 +1,10 @@
 """People, grants and pairing codes of the PostgreSQL store (storage/sqlite_people.py's twin).
 
 ``seen`` takes the next number of a sequence at each ``remember_person``, so a username that
-moved to someone else resolves to its latest owner (SQLite's rowid after INSERT OR REPLACE).
-Handles compare case-insensitively with ``lower()`` (SQLite: COLLATE NOCASE).
+moved to someone else resolves to its latest owner (SQLite's rowid after INSERT OR REPLACE); an
+organisation once known is kept when a later sighting does not say it. Handles compare
+case-insensitively with ``lower()`` (SQLite: COLLATE NOCASE). The last admin's revoke locks the
+admins' rows (FOR UPDATE), so two admins revoking each other at once leave one.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from storage.postgres.rows import Conn, rowcount, rows
 
 
 def _user(r: dict[str, Any]) -> UserRef:
-    return UserRef(r["platform"], r["user_id"], r["display"], r["username"])
+    return UserRef(r["platform"], r["user_id"], r["display"], r["username"], r["org"])
 
 
 async def remember_person(conn: Conn, user: UserRef) -> None:
     await conn.execute(
-        "INSERT INTO people (platform, user_id, display, username) VALUES (%s, %s, %s, %s) "
+        "INSERT INTO people (platform, user_id, display, username, org) VALUES (%s, %s, %s, %s, %s) "
         "ON CONFLICT (platform, user_id) DO UPDATE SET display = excluded.display, "
-        "username = excluded.username, seen = nextval('people_seen')",
-        [user.platform, user.user_id, user.display, user.username.lstrip("@")],
+        "username = excluded.username, seen = nextval('people_seen'), "
+        "org = CASE WHEN excluded.org <> '' THEN excluded.org ELSE people.org END",
+        [user.platform, user.user_id, user.display, user.username.lstrip("@"), user.org],
     )
 
 
@@ -63,6 +66,15 @@ async def revoke(conn: Conn, platform: str, user_id: str, scope: str | None) -> 
         )
     sql = "DELETE FROM grants WHERE platform = %s AND user_id = %s AND scope = %s"
     return await rowcount(conn, sql, [platform, user_id, scope])
+
+
+async def revoke_keeping_an_admin(conn: Conn, platform: str, user_id: str) -> int | None:
+    """Every grant of the user, unless they are the only admin there is (None: nothing changed)."""
+    found = await rows(conn, "SELECT platform, user_id FROM grants WHERE role >= %s FOR UPDATE",
+                       [int(Role.ADMIN)])  # fmt: skip
+    if {(r["platform"], r["user_id"]) for r in found} == {(platform, user_id)}:
+        return None
+    return await revoke(conn, platform, user_id, None)
 
 
 async def roles_of(conn: Conn, platform: str, user_id: str) -> dict[str, Role]:

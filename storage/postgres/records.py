@@ -1,6 +1,6 @@
 """Tracked calls, finished-call records, audit and settings of the PostgreSQL store (the twin of
 storage/sqlite_records.py and storage/sqlite_calls.py). JSON goes in text columns as in SQLite,
-so both stores hold the same bytes."""
+so both stores hold the same bytes; stamps are clamped to 64 bits (:func:`storage.values.i64`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from bot.domain import AuditEntry, CallRecord, ChatRef, OutboxEntry
 from storage.postgres.outbox import entries, prune_done
 from storage.postgres.rows import Conn, chat_key, rowcount, rows, scalar
+from storage.values import i64
 
 _AUDIT = "at, platform, chat_id, user_id, user_display, command, args, allowed, result"
 _RECORD = (
@@ -38,9 +39,9 @@ def call_values(call_id: str, snapshot: dict[str, Any], updated_at: float) -> li
 
 def record_values(rec: CallRecord) -> list[Any]:
     return [
-        rec.call_id, rec.start_ms, rec.direction, rec.caller, rec.callee, rec.number_key,
+        rec.call_id, i64(rec.start_ms), rec.direction, rec.caller, rec.callee, rec.number_key,
         json.dumps(list(rec.extensions)), rec.answered_by, rec.verdict, rec.ring_s, rec.talk_s,
-        rec.resolution, rec.resolved_by, rec.resolved_name, rec.resolved_ms,
+        rec.resolution, rec.resolved_by, rec.resolved_name, i64(rec.resolved_ms),
         json.dumps([list(t) for t in rec.tries]),
     ]  # fmt: skip
 
@@ -74,7 +75,7 @@ def _record(r: dict[str, Any]) -> CallRecord:
 async def calls_between(conn: Conn, start_ms: int, end_ms: int) -> list[CallRecord]:
     where = "start_ms >= %s AND start_ms < %s ORDER BY start_ms, call_id"
     sql = f"SELECT {_RECORD} FROM call_records WHERE {where}"
-    return [_record(r) for r in await rows(conn, sql, [start_ms, end_ms])]
+    return [_record(r) for r in await rows(conn, sql, [i64(start_ms), i64(end_ms)])]
 
 
 async def missed_alerts(conn: Conn, call_id: str) -> list[OutboxEntry]:

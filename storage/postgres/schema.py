@@ -138,7 +138,12 @@ P001 = Migration("p001_leases", (
     END $$""",
 ))  # fmt: skip
 
-MIGRATIONS: tuple[Migration, ...] = (M001, M002, M003, M004, P001)
+M005 = Migration("m005_issue19_people_org", (
+    "ALTER TABLE people ADD COLUMN org text NOT NULL DEFAULT ''",
+))  # fmt: skip
+
+#: p001 came first here (a database made then is at version 5): later steps go after it
+MIGRATIONS: tuple[Migration, ...] = (M001, M002, M003, M004, P001, M005)
 LATEST = MIGRATIONS[-1].name
 
 _LOCK = 0x6F6E7062  # pg_advisory_xact_lock key: one migrating process at a time ("onpb")

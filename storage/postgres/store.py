@@ -21,6 +21,7 @@ import psycopg
 from bot.domain import Alert, AuditEntry, CallRecord, ChatRef, ChatSettings, Grant, OutboxEntry, Role, UserRef
 from bot.errors import StorageError
 from bot.writes import Write
+from storage.files import installation_secret, keyed_hash
 from storage.postgres import batch, chats, outbox, people, records
 from storage.postgres.lease import Fence, LeaseToken
 from storage.postgres.link import LeaseLost, Link
@@ -41,15 +42,23 @@ class PostgresStore:
     is refused, by the process and by the database, unless the lease is held.
     """
 
-    def __init__(self, writer: Link, reader: Link, fence: Fence | None = None) -> None:
+    def __init__(
+        self, writer: Link, reader: Link, fence: Fence | None = None, secret: bytes | None = None
+    ) -> None:
         self._writer = writer
         self._reader = reader
         self._fence = fence
         self._closed = False
+        #: keys the pairing-code hashes; not in the database, so a copy of it alone tries no code
+        self._secret = secret or installation_secret("")
 
     @classmethod
-    async def open(cls, dsn: str, *, fence: Fence | None = None) -> PostgresStore:
-        """Connect, create or upgrade the schema; raises StorageError (never naming the password)."""
+    async def open(
+        cls, dsn: str, *, fence: Fence | None = None, secret: bytes | None = None
+    ) -> PostgresStore:
+        """Connect, create or upgrade the schema; raises StorageError (never naming the password).
+        ``secret``: the installation's secret (storage/files.py; the factory reads it from a file
+        in the working directory); a random one when not given (codes last as long as the store)."""
         writer, reader = Link(dsn, role="store"), Link(dsn, role="store reads")
         try:
             conn = await writer.connection()
@@ -63,7 +72,7 @@ class PostgresStore:
             await reader.close()
             raise
         logger.info("postgresql store open at %s", writer.where)
-        return cls(writer, reader, fence)
+        return cls(writer, reader, fence, secret)
 
     @property
     def where(self) -> str:
@@ -197,17 +206,20 @@ class PostgresStore:
     async def revoke(self, platform: str, user_id: str, scope: str | None) -> int:
         return await self._write(people.revoke, platform, user_id, scope)
 
+    async def revoke_keeping_an_admin(self, platform: str, user_id: str) -> int | None:
+        return await self._write(people.revoke_keeping_an_admin, platform, user_id)
+
     async def roles_of(self, platform: str, user_id: str) -> dict[str, Role]:
         return await self._read(people.roles_of, platform, user_id)
 
     async def list_grants(self) -> list[Grant]:
         return await self._read(people.list_grants)
 
-    async def add_pairing_code(self, code_hash: str, expires_at: float) -> None:
-        await self._write(people.add_pairing_code, code_hash, expires_at)
+    async def add_pairing_code(self, code: str, expires_at: float) -> None:
+        await self._write(people.add_pairing_code, keyed_hash(self._secret, code), expires_at)
 
-    async def redeem_pairing_code(self, code_hash: str, now: float) -> bool:
-        return await self._write(people.redeem_pairing_code, code_hash, now)
+    async def redeem_pairing_code(self, code: str, now: float) -> bool:
+        return await self._write(people.redeem_pairing_code, keyed_hash(self._secret, code), now)
 
     # outbox ------------------------------------------------------------------------------------
     async def enqueue(self, dedup_key: str, chat: ChatRef, alert: Alert, now: float) -> bool:

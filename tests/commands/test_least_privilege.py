@@ -28,7 +28,8 @@ async def test_sipmsg_operator_only_to_this_chats_phones(bot: Conversation) -> N
     reply = await bot.text("2", "/sipmsg 305 Your account is blocked, call +7 999")
     assert "another phone needs an admin" in reply
     assert bot.pbx.sent == []
-    assert (await bot.last_audit()).result == "invalid: sipmsg.not_yours"
+    entry = await bot.last_audit()
+    assert entry.result == "refused: sipmsg.not_yours" and not entry.allowed  # a scope check: ✗
     assert "Message sent to 201" in await bot.text("2", "/sipmsg 201 lunch is ready")
     assert "Message sent to 305" in await bot.text("1", "/sipmsg 305 from the admin")
     assert [f["num"] for _, f in bot.pbx.sent if _ == "sip_message"] == ["201", "305"]

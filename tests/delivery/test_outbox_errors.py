@@ -190,7 +190,7 @@ class PickyRenderer(FakeRenderer):
         raise KeyError("missing translation")
 
 
-async def test_render_failure_drops_that_entry_loudly_and_the_chat_goes_on(
+async def test_render_failure_sends_the_alert_plainly_loudly_and_the_chat_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     store, clock = await new_store(GROUP), FakeClock()
@@ -199,11 +199,13 @@ async def test_render_failure_drops_that_entry_loudly_and_the_chat_goes_on(
         await store.enqueue(f"k{n}", GROUP, missed(n), clock.now)
     worker = DeliveryWorker(store, {"telegram": sender}, PickyRenderer(), clock=clock, sleep=clock.sleep)
     await drive(worker, clock, T0 + 30)
-    assert [s.text for s in sender.delivered] == ["missed:c1", "missed:c3"]
-    assert worker.dropped == 1 and await store.outbox_depth() == 0
+    texts = [s.text for s in sender.delivered]
+    assert texts[0] == "missed:c1" and texts[2] == "missed:c3"
+    assert "could not be shown in full" in texts[1] and missed(2).caller_number in texts[1]  # never dropped
+    assert worker.dropped == 0 and await store.outbox_depth() == 0
     assert any("cannot render single #2" in r.getMessage() for r in caplog.records)
     await store.enqueue("k4", GROUP, missed(4), clock.now)
     for n in (5, 6, 7):
         await store.enqueue(f"k{n}", GROUP, missed(n), clock.now)
     await drive(worker, clock, clock.now + 30)  # the digest fails: its head goes alone, then retry
-    assert covered(sender.delivered)[2:] == ["c4", "c5", "c6", "c7"]
+    assert covered(sender.delivered)[3:] == ["c4", "c5", "c6", "c7"]

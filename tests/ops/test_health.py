@@ -42,13 +42,25 @@ async def _get(http: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
         return resp.status, body
 
 
+TASKS = ("delivery", "events", "pbx_link", "reports", "tick")  # every supervised task, by name
+
+
+async def _health(http: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
+    """/healthz without its task list, after checking every task is listed and ok."""
+    status, body = await _get(http, url)
+    tasks = body.pop("tasks")
+    assert tuple(tasks) == TASKS, tasks
+    assert all(t == {"state": "ok", "failures": 0, "last_error": ""} for t in tasks.values()), tasks
+    return status, body
+
+
 async def test_healthz_and_metrics(tmp_path: Path) -> None:
     port = _free_port()
     async with BotRig(tmp_path, bot_http_port=port) as rig, aiohttp.ClientSession() as http:
         app = rig.app
         assert app is not None and rig.store is not None
         base = f"http://127.0.0.1:{app.health.port}"
-        assert await _get(http, base + "/healthz") == (
+        assert await _health(http, base + "/healthz") == (
             200, {"status": "ok", "pbx_link": "connected", "outbox_depth": 0})
         _, text = await _get(http, base + "/metrics")
         assert _metric(text, "onpbx_events_in_total") == 0
@@ -82,7 +94,7 @@ async def test_healthz_and_metrics(tmp_path: Path) -> None:
         _, text = await _get(http, base + "/metrics")
         assert _metric(text, "onpbx_outbox_depth") == 1
         assert _metric(text, "onpbx_alerts_delivered_total") == 2  # nothing delivered to slack
-        assert await _get(http, base + "/healthz") == (
+        assert await _health(http, base + "/healthz") == (
             200, {"status": "ok", "pbx_link": "connected", "outbox_depth": 1})
 
         # command latency: one observation per command, under the command's own label

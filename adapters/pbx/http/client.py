@@ -4,6 +4,9 @@ Strategy: one ``_call(endpoint, form)`` does the key exchange (``auth.json`` -> 
 re-authenticates once on ``isNotAuth``/401/403, backs off on 429/``TOO_MANY_REQUESTS`` and retries
 5xx/timeouts, then raises a typed error (:mod:`.errors`); :mod:`.wire` decides, this only does I/O.
 The key, the session key and the header go only into the request body/header, never a log or error.
+Hostile answers cost only themselves: a redirect is never followed (:class:`HttpRedirected`), an
+answer over ``max_bytes`` is refused before it is read whole (:class:`HttpTooLarge`), and one that
+is not JSON at all is :class:`HttpBadAnswer`; the caller asks again later.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from adapters.pbx.http.errors import (
     HttpAuthError,
     HttpBadAnswer,
     HttpRateLimited,
+    HttpRedirected,
     HttpServerError,
+    HttpTooLarge,
     HttpUnavailable,
 )  # fmt: skip
 from bot.backoff import Backoff
@@ -30,6 +35,22 @@ from bot.errors import InvalidArgument
 
 logger = logging.getLogger(__name__)
 DEFAULT_URL = "https://api2.onlinepbx.ru"
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024  # ONPBX_HTTP_MAX_MB
+_CHUNK = 64 * 1024
+
+
+async def read_capped(endpoint: str, resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The body, refused (:class:`HttpTooLarge`) as soon as it is known to pass ``max_bytes``."""
+    declared = resp.content_length
+    if declared is not None and declared > max_bytes:
+        raise HttpTooLarge(endpoint, f"HTTP {resp.status}",
+                           f"the answer is {declared} bytes, over {max_bytes}")
+    body = bytearray()
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        body += chunk
+        if len(body) > max_bytes:
+            raise HttpTooLarge(endpoint, f"HTTP {resp.status}", f"the answer is over {max_bytes} bytes")
+    return bytes(body)
 
 
 class HttpPbx(Unsupported):
@@ -39,7 +60,8 @@ class HttpPbx(Unsupported):
     ``key``: the panel API key (``ONPBX_KEY``); ``session``: an aiohttp session to share (else one
     is made and closed by :meth:`close`); ``timeout``: seconds per request; ``attempts``: tries per
     call for 5xx, timeouts and 429 (re-authentication happens once more on top);
-    ``page_limit``: the ``limit`` asked of the history (a full page means "read on").
+    ``page_limit``: the ``limit`` asked of the history (a full page means "read on");
+    ``max_bytes``: the largest answer read (``ONPBX_HTTP_MAX_MB``).
     """
 
     capabilities = frozenset({"make_call", "user_list", "trunk_list"})
@@ -57,7 +79,9 @@ class HttpPbx(Unsupported):
         backoff: Backoff | None = None,
         page_limit: int = 1000,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
+        self._max_bytes = max_bytes
         self._base = f"{(base_url or DEFAULT_URL).rstrip('/')}/{domain}"
         self._key, self._session, self._own_session = key, session, session is None
         self._timeout, self._attempts, self._page_limit = timeout, max(1, attempts), page_limit
@@ -84,12 +108,11 @@ class HttpPbx(Unsupported):
         self.requests += 1
         timeout = aiohttp.ClientTimeout(total=self._timeout)
         async with self._http().post(
-            f"{self._base}/{endpoint}", data=form, headers=headers, timeout=timeout
+            f"{self._base}/{endpoint}", data=form, headers=headers, timeout=timeout, allow_redirects=False
         ) as resp:
-            try:
-                body = await resp.json(content_type=None)
-            except ValueError:
-                body = None
+            if 300 <= resp.status < 400:  # following it would send the key and session elsewhere
+                raise HttpRedirected(endpoint, f"HTTP {resp.status}", "redirects are not followed")
+            body = wire.decode_body(await read_capped(endpoint, resp, self._max_bytes))
             return wire.check_answer(endpoint, resp.status, body)
 
     async def _try(self, endpoint: str, form: dict[str, str], header: str | None) -> wire.Answer:

@@ -52,6 +52,18 @@ class HttpBadAnswer(HttpApiError):
     """The answer was not the JSON object the contract describes."""
 
 
+class HttpRedirected(HttpBadAnswer):
+    """The API answered with a redirect (3xx): never followed, it could carry the key elsewhere."""
+
+
+class HttpTooLarge(HttpBadAnswer):
+    """The answer was larger than ``ONPBX_HTTP_MAX_MB``: refused before it was read whole."""
+
+
+class MalformedRecord(PbxError):
+    """One call-history record did not fit the contract; it is skipped and counted."""
+
+
 _FAMILIES: dict[str, type[HttpApiError]] = {
     "WRONG_AUTH_DATA": HttpAuthError,
     "API_KEY_NOT_SPECIFIED": HttpAuthError,

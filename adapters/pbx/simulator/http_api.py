@@ -4,7 +4,8 @@
 Strategy: routes on the simulator's own aiohttp app (same process, same port); session keys expire
 after ``session_ttl_s``; the history window (7 days) and page limit are enforced like the real API.
 Faults are queued one-shot with :meth:`SimHttpApi.inject` ("isNotAuth", "429", "500", "slow",
-"malformed"); ``down`` answers 503 to everything until cleared.
+"malformed", and the hostile answers of :mod:`.hostile`); ``down`` answers 503 to everything until
+cleared.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.pbx.simulator import hostile
 from adapters.pbx.simulator.engine import Engine
 from adapters.pbx.simulator.history import HistoryRecorder
 
 MAX_WINDOW_S = 7 * 86400
-FAULTS = ("isNotAuth", "429", "500", "slow", "malformed")
-MALFORMED = [{"uuid": "", "start_stamp": "soon"}, "not a record", {"uuid": "x1", "start_stamp": None}]
+FAULTS = ("isNotAuth", "429", "500", "slow", *hostile.RECORD_FAULTS, *hostile.PAGE_FAULTS)
+MALFORMED = hostile.RECORD_FAULTS["malformed"]
 
 
 def _fail(code: str, comment: str, **extra: Any) -> web.Response:
@@ -57,6 +59,8 @@ class SimHttpApi:
         self.down = False
         self.requests: list[str] = []  # endpoint names, in order (for tests)
         self.logins = 0
+        self.elsewhere = "http://127.0.0.1:9"  # where the "redirect" fault points
+        self.hostile_bytes_sent = 0  # of the "huge" answers, before the client hung up
 
     def add_routes(self, app: web.Application) -> None:
         for name, handler in (
@@ -86,7 +90,8 @@ class SimHttpApi:
             if request.match_info["domain"] != self.domain:
                 return _fail("WRONG_DOMAIN", "unknown domain")
             form = dict(await request.post())
-            fault = self.faults.popleft() if self.faults and name != "auth.json" else ""
+            spared = name == "auth.json" and self.faults and self.faults[0] != "redirect"
+            fault = self.faults.popleft() if self.faults and not spared else ""
             if fault == "slow":
                 await asyncio.sleep(self.slow_s)
             if fault == "429":
@@ -95,17 +100,24 @@ class SimHttpApi:
                 return web.Response(status=500, text="internal error")
             if name != "auth.json" and (fault == "isNotAuth" or not self._authorized(request)):
                 return _fail("WRONG_AUTH_DATA", "session key expired", isNotAuth=True)
-            result: web.StreamResponse = await handler(form, malformed=fault == "malformed")
+            if fault in hostile.PAGE_FAULTS:
+                return await hostile.page_fault(fault, request, self.elsewhere, self._count_sent)
+            if fault in hostile.RECORD_FAULTS and name == "mongo_history/search.json":
+                return await self._search(form, fault)
+            result: web.StreamResponse = await handler(form)
             return result
 
         return run
+
+    def _count_sent(self, sent: int) -> None:
+        self.hostile_bytes_sent += sent
 
     def _authorized(self, request: web.Request) -> bool:
         key_id, _, key = request.headers.get("x-pbx-authentication", "").partition(":")
         known = self._sessions.get(key_id)
         return known is not None and secrets.compare_digest(known[0], key) and known[1] > self._clock()
 
-    async def _auth(self, form: dict[str, Any], malformed: bool = False) -> web.Response:
+    async def _auth(self, form: dict[str, Any]) -> web.Response:
         if not form.get("auth_key"):
             return _fail("API_KEY_NOT_SPECIFIED", "auth_key is required")
         if not secrets.compare_digest(str(form["auth_key"]), self._key):
@@ -115,7 +127,7 @@ class SimHttpApi:
         self.logins += 1
         return _ok({"key_id": key_id, "key": key, "new": 1})
 
-    async def _search(self, form: dict[str, Any], malformed: bool = False) -> web.Response:
+    async def _search(self, form: dict[str, Any], fault: str = "") -> web.Response:
         try:
             lo, hi = int(form["start_stamp_from"]), int(form["start_stamp_to"])
             limit = int(form.get("limit") or self.page_limit)
@@ -123,18 +135,19 @@ class SimHttpApi:
             return _fail("VALIDATION_FAILED", "start_stamp_from and start_stamp_to are required")
         if hi - lo > MAX_WINDOW_S or hi < lo:
             return _fail("VALIDATION_FAILED", "the period must be at most 7 days")
-        data: list[Any] = list(MALFORMED) if malformed else []
         limit = max(1, min(limit, self.page_limit))
-        data += self.history.search(lo, hi)[: max(0, limit - len(data))]
-        return _ok(data)
+        bad = len(hostile.RECORD_FAULTS.get(fault, [None]))  # bad records take a page's slots
+        if fault:
+            return hostile.record_fault(fault, self.history.search(lo, hi)[: max(0, limit - bad)])
+        return _ok(self.history.search(lo, hi)[:limit])
 
-    async def _users(self, form: dict[str, Any], malformed: bool = False) -> web.Response:
+    async def _users(self, form: dict[str, Any]) -> web.Response:
         return _ok([{"num": e.num, "name": e.name, "enabled": True} for e in self.engine.roster.extensions])
 
-    async def _trunks(self, form: dict[str, Any], malformed: bool = False) -> web.Response:
+    async def _trunks(self, form: dict[str, Any]) -> web.Response:
         return _ok([{"number": t.num, "description": t.desc} for t in self.engine.roster.trunks])
 
-    async def _call_now(self, form: dict[str, Any], malformed: bool = False) -> web.Response:
+    async def _call_now(self, form: dict[str, Any]) -> web.Response:
         frm, to = str(form.get("from", "")), str(form.get("to", ""))
         if not frm or not to:
             return _fail("VALIDATION_FAILED", "from and to are required")

@@ -12,13 +12,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
 from adapters.pbx.v2 import socketio09 as sio
 from adapters.pbx.v2.heartbeat import HeartbeatMonitor
 from bot.errors import AuthenticationError, HandshakeError, PbxError, ProtocolError
+from bot.logsetup import Redactor
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +46,8 @@ def redact(url: str) -> str:
 
 
 def _scrub(text: str, secret: str) -> str:
-    """``text`` with ``secret`` (raw or URL-quoted) masked."""
-    if not secret:
-        return text
-    for form in (secret, quote(secret, safe=""), quote_plus(secret)):
-        text = text.replace(form, "***")
-    return text
+    """``text`` with ``secret`` masked in every encoding a URL or a JSON body may give it."""
+    return Redactor([secret])(text) if secret else text
 
 
 def ws_url(base_url: str, sid: str, domain: str, key: str) -> str:
@@ -68,7 +65,8 @@ async def handshake(
     url = base_url.rstrip("/") + "/socket.io/1/"
     params = {"key": key, "domain": domain, "t": str(int(time.time() * 1000))}
     try:
-        async with session.get(url, params=params, timeout=aiohttp.ClientTimeout(total=limit_s)) as resp:
+        async with session.get(url, params=params, timeout=aiohttp.ClientTimeout(total=limit_s),
+                               allow_redirects=False) as resp:  # a redirect would carry the key away
             status, body = resp.status, await resp.text()
     except (aiohttp.ClientError, TimeoutError, OSError, UnicodeDecodeError) as exc:
         reason = _scrub(str(exc), key)[:120] or type(exc).__name__

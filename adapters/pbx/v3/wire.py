@@ -76,11 +76,14 @@ def encode_command(command: str, data: Mapping[str, Any], req_id: str | None) ->
 
 
 def decode(text: str) -> Frame:
-    """One text frame -> :class:`Frame`; not JSON, not an object or no event name -> ProtocolError."""
+    """One text frame -> :class:`Frame`; not JSON (nested deeper than the parser recurses
+    included), not an object or no event name -> ProtocolError."""
     try:
         obj = json.loads(text)
     except ValueError as exc:
         raise ProtocolError(f"not JSON: {str(exc)[:60]}") from None
+    except RecursionError:
+        raise ProtocolError("JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise ProtocolError(f"a JSON {type(obj).__name__}, not an object")
     name = obj.get("event")

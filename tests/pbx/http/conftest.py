@@ -54,3 +54,7 @@ async def play_calls(sim: PbxSimulator, *calls: dict[str, Any], every_s: float =
 
 def by_caller(records: list[HistoryRecord], number: str) -> HistoryRecord:
     return next(r for r in records if r.caller_number == number)
+
+
+MISSED_CALL = {"from": "79161234567", "name": "Иван", "to": "201", "ring": ["201"], "outcome": "missed",
+               "ring_s": 0.2}
